@@ -1,0 +1,71 @@
+"""Contact-point hygiene: one canonical form per email and phone, so uniqueness means one person."""
+
+import re
+import zoneinfo
+from datetime import date
+
+import phonenumbers
+from django.conf import settings
+from email_validator import EmailNotValidError, validate_email
+
+from rapport.common.errors import ValidationFailed
+
+_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+
+
+def normalise_email(raw: str, *, field: str = "emails") -> str:
+    try:
+        result = validate_email((raw or "").strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationFailed.single(field, f"{raw!r} is not a valid email address: {exc}")
+    return result.normalized.lower()
+
+
+def normalise_phone(raw: str, *, region: str | None = None, field: str = "phones") -> str:
+    text = (raw or "").strip()
+    try:
+        parsed = phonenumbers.parse(text, (region or settings.RAPPORT_DEFAULT_PHONE_REGION or "US").upper())
+    except phonenumbers.NumberParseException:
+        raise ValidationFailed.single(
+            field, f"{raw!r} is not a phone number. Use the international form, e.g. +44 20 7946 0958."
+        )
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValidationFailed.single(field, f"{raw!r} has the wrong number of digits for a phone number.")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def looks_like_phone(text: str) -> bool:
+    digits = re.sub(r"[\s().\-]", "", text or "")
+    return bool(re.fullmatch(r"\+?\d{7,15}", digits))
+
+
+def looks_like_email(text: str) -> bool:
+    return bool(re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", (text or "").strip()))
+
+
+def validate_timezone(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        return ""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed.single("timezone", f"{name!r} is not a time zone. Use a name like Europe/Berlin.")
+    return name
+
+
+def validate_country(code: str) -> str:
+    code = (code or "").strip()
+    if not code:
+        return ""
+    if not _COUNTRY.match(code):
+        raise ValidationFailed.single("location.country", "Use the two-letter country code, e.g. DE or US.")
+    return code.upper()
+
+
+def validate_birthday(value: date | None) -> date | None:
+    if value is None:
+        return None
+    if value > date.today() or value.year < 1900:
+        raise ValidationFailed.single("birthday", "The birthday must be a real date in the past.")
+    return value

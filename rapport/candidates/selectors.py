@@ -1,0 +1,350 @@
+"""Reads of people: every lookup is scoped to what the user may see (out of scope answers 404)."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.utils.dateparse import parse_date, parse_datetime
+
+from rapport.accounts.models import Role, User
+from rapport.candidates.models import (
+    Candidate,
+    CandidateEmail,
+    CandidatePhone,
+    CandidateTag,
+    PoolMembership,
+    RelationshipStatus,
+    Segment,
+    TalentPool,
+)
+from rapport.candidates.normalise import looks_like_email, looks_like_phone, normalise_email, normalise_phone
+from rapport.common.errors import NotFound, ValidationFailed
+from rapport.common.pagination import clamp_limit, decode_cursor, encode_cursor
+from rapport.search import backends as search_backend
+from rapport.search.query import parse as parse_query
+
+FILTER_KEYS = {
+    "q",
+    "tag",
+    "pool",
+    "segment",
+    "job",
+    "stage",
+    "status",
+    "source",
+    "owner",
+    "country",
+    "city",
+    "updated_since",
+    "created_after",
+    "created_before",
+}
+SORTS = {
+    "recent": ("-id",),
+    "updated": ("-updated_at", "-id"),
+    "name": ("last_name", "first_name", "id"),
+    "engagement": ("-engagement_score", "-id"),
+}
+
+
+def candidates_visible_to(user: User) -> QuerySet[Candidate]:
+    """The people a user may see: everyone for admins and recruiters, a slice for other roles."""
+    from rapport.pipeline.models import Application
+
+    base = Candidate.objects.filter(erased_at__isnull=True)
+    if not (user and user.is_authenticated and user.is_active):
+        return base.none()
+    if user.has_full_access:
+        return base
+    if user.role == Role.HIRING_MANAGER:
+        return base.filter(Exists(Application.objects.filter(candidate=OuterRef("pk"), job__hiring_manager=user)))
+    if user.role == Role.INTERVIEWER:
+        return base.filter(Exists(Application.objects.filter(candidate=OuterRef("pk"), interviewers=user)))
+    return base.none()
+
+
+def _to_int(value: Any, field: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed.single(field, f"{field} must be an id (a whole number).")
+
+
+def candidate_get_for_user(*, user: User, candidate_id: Any) -> Candidate:
+    try:
+        pk = int(candidate_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such person.")
+    candidate = candidates_visible_to(user).select_related("owner").filter(pk=pk).first()
+    if candidate is None:
+        raise NotFound("No such person.")
+    return candidate
+
+
+def candidate_detail_for_user(*, user: User, candidate_id: Any) -> Candidate:
+    """One person with everything the profile shows, in a fixed number of queries."""
+    from rapport.pipeline.models import Application
+
+    candidate = candidate_get_for_user(user=user, candidate_id=candidate_id)
+    from rapport.jobs.selectors import jobs_visible_to
+
+    visible_jobs = jobs_visible_to(user)
+    prefetch = [
+        Prefetch("emails", queryset=CandidateEmail.objects.order_by("position", "id")),
+        Prefetch("phones", queryset=CandidatePhone.objects.order_by("position", "id")),
+        Prefetch("candidate_tags", queryset=CandidateTag.objects.select_related("tag").order_by("tag__name")),
+        Prefetch("pool_memberships", queryset=PoolMembership.objects.select_related("pool", "added_by")),
+        Prefetch(
+            "applications",
+            queryset=Application.objects.filter(job__in=visible_jobs)
+            .select_related("job", "stage", "rejection_reason")
+            .order_by("-created_at"),
+        ),
+        "attachments",
+    ]
+    from django.db.models import prefetch_related_objects
+
+    prefetch_related_objects([candidate], *prefetch)
+    return candidate
+
+
+def _date_or_error(value: Any, field: str) -> datetime | date:
+    if isinstance(value, datetime | date):
+        return value
+    text = str(value)
+    parsed = parse_datetime(text) or parse_date(text)
+    if parsed is None:
+        raise ValidationFailed.single(field, "Use a date like 2026-01-31 or a timestamp like 2026-01-31T09:00:00Z.")
+    return parsed
+
+
+def clean_candidate_filters(raw: dict[str, Any], *, allow_segment: bool = True) -> dict[str, Any]:
+    """Keep known, non-empty filters; reject values that cannot be right, naming the field."""
+    cleaned: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in FILTER_KEYS:
+            raise ValidationFailed.single(
+                key, f"{key!r} is not a filter. Use one of: {', '.join(sorted(FILTER_KEYS))}."
+            )
+        if value in (None, "", []):
+            continue
+        if key == "segment" and not allow_segment:
+            raise ValidationFailed.single("segment", "A segment cannot be defined by another segment.")
+        if key == "status" and value not in RelationshipStatus.values:
+            raise ValidationFailed.single("status", f"Choose one of: {', '.join(RelationshipStatus.values)}.")
+        if key in {"pool", "segment", "job", "stage", "owner"}:
+            _to_int(value, key)
+        if key in {"updated_since", "created_after", "created_before"}:
+            _date_or_error(value, key)
+            value = str(value)
+        if key == "q":
+            parse_query(str(value))
+        cleaned[key] = value
+    return cleaned
+
+
+def _apply_filters(qs: QuerySet[Candidate], filters: dict[str, Any], *, user: User) -> QuerySet[Candidate]:
+    from rapport.pipeline.models import Application
+
+    if "tag" in filters:
+        qs = qs.filter(Exists(CandidateTag.objects.filter(candidate=OuterRef("pk"), tag__name__iexact=filters["tag"])))
+    if "pool" in filters:
+        qs = qs.filter(Exists(PoolMembership.objects.filter(candidate=OuterRef("pk"), pool_id=int(filters["pool"]))))
+    if "job" in filters or "stage" in filters:
+        applications = Application.objects.filter(candidate=OuterRef("pk"))
+        if "job" in filters:
+            applications = applications.filter(job_id=int(filters["job"]))
+        if "stage" in filters:
+            applications = applications.filter(stage_id=int(filters["stage"]))
+        from rapport.jobs.selectors import jobs_visible_to
+
+        applications = applications.filter(job__in=jobs_visible_to(user))
+        qs = qs.filter(Exists(applications))
+    if "status" in filters:
+        qs = qs.filter(relationship_status=filters["status"])
+    if "source" in filters:
+        qs = qs.filter(source__iexact=filters["source"])
+    if "owner" in filters:
+        qs = qs.filter(owner_id=int(filters["owner"]))
+    if "country" in filters:
+        qs = qs.filter(country=str(filters["country"]).upper())
+    if "city" in filters:
+        qs = qs.filter(city__iexact=filters["city"])
+    if "updated_since" in filters:
+        qs = qs.filter(updated_at__gte=_date_or_error(filters["updated_since"], "updated_since"))
+    if "created_after" in filters:
+        qs = qs.filter(created_at__gte=_date_or_error(filters["created_after"], "created_after"))
+    if "created_before" in filters:
+        qs = qs.filter(created_at__lt=_date_or_error(filters["created_before"], "created_before"))
+    return qs
+
+
+def _contact_match(text: str) -> int | None | bool:
+    """An email or phone typed into search is an exact lookup: B-tree, microseconds, no ranking needed.
+
+    Returns the candidate id, None when no one has it, or False when the text is not a contact point.
+    """
+    text = text.strip()
+    if looks_like_email(text):
+        try:
+            email = normalise_email(text)
+        except ValidationFailed:
+            return False
+        return CandidateEmail.objects.filter(email=email).values_list("candidate_id", flat=True).first()
+    if looks_like_phone(text):
+        try:
+            phone = normalise_phone(text)
+        except ValidationFailed:
+            return False
+        return CandidatePhone.objects.filter(phone=phone).values_list("candidate_id", flat=True).first()
+    return False
+
+
+@dataclass
+class CandidatePage:
+    items: list[Candidate]
+    next_cursor: str | None
+    total: int
+    total_is_capped: bool = False
+    ranked: bool = False
+
+
+def _with_list_data(qs: QuerySet[Candidate]) -> QuerySet[Candidate]:
+    return qs.select_related("owner").prefetch_related(
+        Prefetch("emails", queryset=CandidateEmail.objects.order_by("position", "id")),
+        Prefetch("phones", queryset=CandidatePhone.objects.order_by("position", "id")),
+        Prefetch("candidate_tags", queryset=CandidateTag.objects.select_related("tag")),
+    )
+
+
+def candidate_list(
+    *,
+    user: User,
+    filters: dict[str, Any],
+    limit: int | None = None,
+    cursor: str | None = None,
+    sort: str = "recent",
+    with_total: bool = True,
+) -> CandidatePage:
+    limit = clamp_limit(limit)
+    filters = clean_candidate_filters(filters)
+    if sort not in SORTS:
+        raise ValidationFailed.single("sort", f"Sort by one of: {', '.join(SORTS)}.")
+    if "segment" in filters:
+        segment = Segment.objects.filter(pk=int(filters.pop("segment"))).first()
+        if segment is None:
+            raise NotFound("No such segment.", fields={"segment": ["No such segment."]})
+        filters = {**segment.filters, **filters}
+
+    scope = candidates_visible_to(user)
+    filtered = _apply_filters(scope, {k: v for k, v in filters.items() if k != "q"}, user=user)
+    query_text = str(filters.get("q") or "").strip()
+    node = parse_query(query_text) if query_text else None
+
+    if node is not None:
+        contact = _contact_match(query_text)
+        if contact is not False:
+            items = list(_with_list_data(filtered.filter(pk=contact))) if contact else []
+            return CandidatePage(items=items, next_cursor=None, total=len(items), ranked=True)
+        offset = int((decode_cursor(cursor) or {}).get("o", 0))
+        # Erased people are never indexed, so for a full-access user with no other filter the index alone answers.
+        unrestricted = user.has_full_access and all(k == "q" for k in filters)
+        page = search_backend.search(node, scope=None if unrestricted else filtered, limit=limit + 1, offset=offset)
+        ids = page.ids[:limit]
+        by_id = {c.pk: c for c in _with_list_data(Candidate.objects.filter(pk__in=ids))}
+        items = [by_id[i] for i in ids if i in by_id]
+        next_cursor = encode_cursor({"o": offset + limit}) if len(page.ids) > limit else None
+        return CandidatePage(
+            items=items,
+            next_cursor=next_cursor,
+            total=page.total,
+            total_is_capped=page.total_is_capped,
+            ranked=page.ranked,
+        )
+
+    order = SORTS[sort]
+    qs = filtered.order_by(*order)
+    position = decode_cursor(cursor)
+    if position:
+        qs = _after_keyset(qs, order, position)
+    rows = list(_with_list_data(qs)[: limit + 1])
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor({f.lstrip("-"): _cursor_value(getattr(last, f.lstrip("-"))) for f in order})
+    total, capped = _capped_count(filtered) if with_total else (len(items), False)
+    return CandidatePage(items=items, next_cursor=next_cursor, total=total, total_is_capped=capped)
+
+
+def _cursor_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+def _after_keyset(qs: QuerySet, order: tuple[str, ...], position: dict[str, Any]) -> QuerySet:
+    from django.db.models import Q
+
+    condition = Q()
+    equal = Q()
+    try:
+        for field in order:
+            name = field.lstrip("-")
+            value = position[name]
+            if name.endswith("_at") and value is not None:
+                value = parse_datetime(value)
+            lookup = "lt" if field.startswith("-") else "gt"
+            condition |= equal & Q(**{f"{name}__{lookup}": value})
+            equal &= Q(**{name: value})
+    except KeyError:
+        from rapport.common.errors import BadRequest
+
+        raise BadRequest("The cursor does not match this sort order.", fields={"cursor": ["Not a valid cursor."]})
+    return qs.filter(condition)
+
+
+def _capped_count(qs: QuerySet) -> tuple[int, bool]:
+    """Exact counts of big tables cost a full scan; past the cap we say "10,000+" like a search engine does."""
+    cap = search_backend.COUNT_LIMIT
+    n = qs.order_by().values("id")[: cap + 1].count()
+    return min(n, cap), n > cap
+
+
+def pools_list(*, user: User) -> QuerySet[TalentPool]:
+    from django.db.models import Count
+
+    if not user.has_full_access:
+        return TalentPool.objects.none()
+    return TalentPool.objects.annotate(member_count=Count("memberships")).order_by("name")
+
+
+def pool_get_for_user(*, user: User, pool_id: Any) -> TalentPool:
+    try:
+        return pools_list(user=user).get(pk=int(pool_id))
+    except (TalentPool.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such talent pool.")
+
+
+def segments_list(*, user: User) -> QuerySet[Segment]:
+    if not user.has_full_access:
+        return Segment.objects.none()
+    return Segment.objects.all()
+
+
+def segment_get_for_user(*, user: User, segment_id: Any) -> Segment:
+    try:
+        return segments_list(user=user).get(pk=int(segment_id))
+    except (Segment.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such segment.")
+
+
+def candidate_by_contact(*, email: str | None = None, phone: str | None = None) -> Candidate | None:
+    if email:
+        row = CandidateEmail.objects.filter(email=email).select_related("candidate").first()
+        if row:
+            return row.candidate
+    if phone:
+        row = CandidatePhone.objects.filter(phone=phone).select_related("candidate").first()
+        if row:
+            return row.candidate
+    return None

@@ -1,0 +1,794 @@
+"""Every write to people, contact points, tags, pools, segments and attachments goes through here."""
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from rapport.accounts.models import User
+from rapport.accounts.permissions import Capability, ensure
+from rapport.candidates.models import (
+    Attachment,
+    AttachmentKind,
+    Candidate,
+    CandidateEmail,
+    CandidatePhone,
+    CandidateTag,
+    Channel,
+    CustomFieldDefinition,
+    CustomFieldType,
+    PoolMembership,
+    RelationshipStatus,
+    Segment,
+    Tag,
+    TalentPool,
+)
+from rapport.candidates.normalise import (
+    normalise_email,
+    normalise_phone,
+    validate_birthday,
+    validate_country,
+    validate_timezone,
+)
+from rapport.common.errors import Duplicate, NotFound, ValidationFailed
+from rapport.search import backends as search_backend
+from rapport.timeline.models import Activity, Note
+from rapport.timeline.services import activity_record, audit_record
+
+SIMPLE_TEXT_FIELDS = {
+    "first_name": 100,
+    "last_name": 100,
+    "headline": 200,
+    "current_title": 150,
+    "current_company": 150,
+    "language": 10,
+    "source": 50,
+}
+TRACKED_FIELDS = [
+    *SIMPLE_TEXT_FIELDS,
+    "city",
+    "region",
+    "country",
+    "timezone",
+    "skills",
+    "links",
+    "owner_id",
+    "relationship_status",
+    "birthday",
+    "preferred_channel",
+    "custom_fields",
+]
+ALLOWED_ATTACHMENT_TYPES = {
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".rtf": "application/rtf",
+    ".txt": "text/plain",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+}
+_MAGIC = {
+    ".pdf": b"%PDF",
+    ".docx": b"PK",
+    ".odt": b"PK",
+    ".png": b"\x89PNG",
+    ".jpg": b"\xff\xd8",
+    ".jpeg": b"\xff\xd8",
+}
+
+
+class _Errors:
+    """Collects field errors so a form or request gets every problem at once, not one per round trip."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.fields.setdefault(field, []).append(message)
+
+    def capture(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ValidationFailed as exc:
+            for field, messages in exc.fields.items():
+                self.fields.setdefault(field, []).extend(messages)
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            first = next(iter(self.fields.items()))
+            raise ValidationFailed(f"Please check {first[0].replace('_', ' ')}: {first[1][0]}", fields=self.fields)
+
+
+def _clean_string_list(
+    value: Any, field: str, errors: _Errors, *, max_items: int = 100, max_len: int = 200
+) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [part for part in value.split(",")]
+    if not isinstance(value, list | tuple):
+        errors.add(field, "Give a list of text values.")
+        return []
+    cleaned: list[str] = []
+    seen: set[str] = set()
+    for item in value:
+        text = str(item).strip()
+        if not text:
+            continue
+        if len(text) > max_len:
+            errors.add(field, f"{text[:30]}… is longer than {max_len} characters.")
+            continue
+        if text.lower() not in seen:
+            seen.add(text.lower())
+            cleaned.append(text)
+    if len(cleaned) > max_items:
+        errors.add(field, f"Use at most {max_items} entries.")
+    return cleaned
+
+
+def _clean_custom_fields(value: Any, errors: _Errors) -> dict[str, Any]:
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        errors.add("custom_fields", "Give custom fields as an object of key: value.")
+        return {}
+    definitions = {d.key: d for d in CustomFieldDefinition.objects.all()}
+    cleaned: dict[str, Any] = {}
+    for key, raw in value.items():
+        field = f"custom_fields.{key}"
+        definition = definitions.get(key)
+        if definition is None:
+            errors.add(field, f"There is no custom field called {key!r}. An admin can add it in Settings.")
+            continue
+        if raw in (None, ""):
+            continue
+        kind = definition.field_type
+        try:
+            if kind == CustomFieldType.NUMBER:
+                number = float(raw)
+                cleaned[key] = int(number) if number.is_integer() else number
+            elif kind == CustomFieldType.BOOLEAN:
+                if isinstance(raw, bool):
+                    cleaned[key] = raw
+                elif str(raw).lower() in {"true", "yes", "1"}:
+                    cleaned[key] = True
+                elif str(raw).lower() in {"false", "no", "0"}:
+                    cleaned[key] = False
+                else:
+                    raise ValueError
+            elif kind == CustomFieldType.DATE:
+                cleaned[key] = date.fromisoformat(str(raw)).isoformat()
+            elif kind == CustomFieldType.CHOICE:
+                if str(raw) not in definition.choices:
+                    errors.add(field, f"Choose one of: {', '.join(definition.choices)}.")
+                    continue
+                cleaned[key] = str(raw)
+            elif kind == CustomFieldType.URL:
+                text = str(raw).strip()
+                if not text.startswith(("http://", "https://")):
+                    raise ValueError
+                cleaned[key] = text
+            else:
+                cleaned[key] = str(raw)[:1000]
+        except (TypeError, ValueError):
+            errors.add(field, f"{definition.label} must be a {definition.get_field_type_display().lower()}.")
+    return cleaned
+
+
+def _clean(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    """Validate API-shaped candidate data into model values; raises one ValidationFailed with every field."""
+    errors = _Errors()
+    out: dict[str, Any] = {}
+    for field, max_len in SIMPLE_TEXT_FIELDS.items():
+        if field in data:
+            text = (data[field] or "").strip() if isinstance(data[field], str | type(None)) else None
+            if text is None:
+                errors.add(field, "Must be text.")
+            elif len(text) > max_len:
+                errors.add(field, f"Use at most {max_len} characters.")
+            else:
+                out[field] = text
+    if not partial or "first_name" in data:
+        if not out.get("first_name"):
+            errors.add("first_name", "A first name is required.")
+
+    if "location" in data:
+        location = data["location"] or {}
+        if not isinstance(location, dict):
+            errors.add("location", "Give the location as {city, region, country}.")
+        else:
+            out["city"] = str(location.get("city") or "").strip()[:100]
+            out["region"] = str(location.get("region") or "").strip()[:100]
+            out["country"] = errors.capture(validate_country, location.get("country") or "") or ""
+    if "timezone" in data:
+        out["timezone"] = errors.capture(validate_timezone, data["timezone"] or "") or ""
+    if "skills" in data:
+        out["skills"] = _clean_string_list(data["skills"], "skills", errors, max_len=60)
+    if "links" in data:
+        links = _clean_string_list(data["links"], "links", errors, max_items=20, max_len=500)
+        for link in links:
+            if not link.startswith(("http://", "https://")):
+                errors.add("links", f"{link[:40]} is not a web address; it should start with https://.")
+        out["links"] = links
+    if "tags" in data:
+        out["tags"] = _clean_string_list(data["tags"], "tags", errors, max_len=50)
+    if "relationship_status" in data:
+        if data["relationship_status"] not in RelationshipStatus.values:
+            errors.add("relationship_status", f"Choose one of: {', '.join(RelationshipStatus.values)}.")
+        else:
+            out["relationship_status"] = data["relationship_status"]
+    if "preferred_channel" in data:
+        if data["preferred_channel"] not in Channel.values:
+            errors.add("preferred_channel", f"Choose one of: {', '.join(Channel.values)}.")
+        else:
+            out["preferred_channel"] = data["preferred_channel"]
+    if "birthday" in data:
+        raw = data["birthday"]
+        if raw in (None, ""):
+            out["birthday"] = None
+        else:
+            try:
+                parsed = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+                out["birthday"] = errors.capture(validate_birthday, parsed)
+            except ValueError:
+                errors.add("birthday", "Use a date like 1990-04-23.")
+    if "owner_id" in data:
+        owner_id = data["owner_id"]
+        if owner_id in (None, ""):
+            out["owner_id"] = None
+        else:
+            try:
+                out["owner_id"] = User.objects.only("id").get(pk=int(owner_id), is_active=True).pk
+            except (User.DoesNotExist, ValueError, TypeError):
+                errors.add("owner_id", "There is no active team member with this id.")
+    if "custom_fields" in data:
+        out["custom_fields"] = _clean_custom_fields(data["custom_fields"], errors)
+    if "emails" in data:
+        emails = _clean_string_list(data["emails"], "emails", errors, max_items=10, max_len=254)
+        out["emails"] = list(dict.fromkeys(e for e in (errors.capture(normalise_email, e) for e in emails) if e))
+    if "phones" in data:
+        phones = _clean_string_list(data["phones"], "phones", errors, max_items=10, max_len=40)
+        region = out.get("country") or None
+        out["phones"] = list(
+            dict.fromkeys(p for p in (errors.capture(normalise_phone, p, region=region) for p in phones) if p)
+        )
+    errors.raise_if_any()
+    return out
+
+
+def _ensure_contacts_free(*, emails: Sequence[str], phones: Sequence[str], exclude_id: int | None) -> None:
+    email_owner = (
+        CandidateEmail.objects.filter(email__in=emails)
+        .exclude(candidate_id=exclude_id)
+        .values_list("candidate_id", "email")
+        .first()
+        if emails
+        else None
+    )
+    if email_owner:
+        raise Duplicate(
+            f"{email_owner[1]} already belongs to another person.",
+            existing_id=email_owner[0],
+            fields={"emails": [f"{email_owner[1]} already belongs to another person."]},
+        )
+    phone_owner = (
+        CandidatePhone.objects.filter(phone__in=phones)
+        .exclude(candidate_id=exclude_id)
+        .values_list("candidate_id", "phone")
+        .first()
+        if phones
+        else None
+    )
+    if phone_owner:
+        raise Duplicate(
+            f"{phone_owner[1]} already belongs to another person.",
+            existing_id=phone_owner[0],
+            fields={"phones": [f"{phone_owner[1]} already belongs to another person."]},
+        )
+
+
+def _replace_contacts(candidate: Candidate, *, emails: Sequence[str] | None, phones: Sequence[str] | None) -> None:
+    if emails is not None:
+        CandidateEmail.objects.filter(candidate=candidate).delete()
+        CandidateEmail.objects.bulk_create(
+            [CandidateEmail(candidate=candidate, email=e, position=i) for i, e in enumerate(emails)]
+        )
+    if phones is not None:
+        CandidatePhone.objects.filter(candidate=candidate).delete()
+        CandidatePhone.objects.bulk_create(
+            [CandidatePhone(candidate=candidate, phone=p, position=i) for i, p in enumerate(phones)]
+        )
+
+
+def _tag_objects(names: Iterable[str]) -> list[Tag]:
+    names = list(dict.fromkeys(n.strip() for n in names if n.strip()))
+    existing = {t.name.lower(): t for t in Tag.objects.filter(name__in=names)}
+    missing = [n for n in names if n.lower() not in existing]
+    for name in missing:
+        # Case-insensitive match first, so "Python" and "python" stay one tag.
+        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+        existing[name.lower()] = tag
+    return [existing[n.lower()] for n in names]
+
+
+def _set_tags(candidate: Candidate, names: Sequence[str], *, actor: User | None) -> None:
+    wanted = {t.pk: t for t in _tag_objects(names)}
+    current = {ct.tag_id: ct for ct in CandidateTag.objects.filter(candidate=candidate).select_related("tag")}
+    for tag_id, tag in wanted.items():
+        if tag_id not in current:
+            CandidateTag.objects.create(candidate=candidate, tag=tag, added_by=actor)
+            activity_record(type="tag.added", candidate=candidate, actor=actor, payload={"tag": tag.name})
+    for tag_id, ct in current.items():
+        if tag_id not in wanted:
+            ct.delete()
+            activity_record(type="tag.removed", candidate=candidate, actor=actor, payload={"tag": ct.tag.name})
+
+
+def _value_for_audit(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+@transaction.atomic
+def candidate_create(*, actor: User | None, data: dict[str, Any], check_permission: bool = True) -> Candidate:
+    """Create a person. An email or phone that already belongs to someone raises Duplicate with their id."""
+    if check_permission and actor is not None:
+        ensure(actor, Capability.EDIT_CANDIDATES)
+    cleaned = _clean(data, partial=False)
+    emails = cleaned.pop("emails", [])
+    phones = cleaned.pop("phones", [])
+    tags = cleaned.pop("tags", [])
+    _ensure_contacts_free(emails=emails, phones=phones, exclude_id=None)
+    if "owner_id" not in cleaned and actor is not None and actor.is_authenticated and actor.has_full_access:
+        cleaned["owner_id"] = actor.pk
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            candidate = Candidate.objects.create(created_at=now, updated_at=now, **cleaned)
+            _replace_contacts(candidate, emails=emails, phones=phones)
+    except IntegrityError:
+        # Another request took the address between our check and our insert.
+        _ensure_contacts_free(emails=emails, phones=phones, exclude_id=None)
+        raise
+    if tags:
+        _set_tags(candidate, tags, actor=actor)
+    activity_record(
+        type="candidate.created",
+        candidate=candidate,
+        actor=actor,
+        occurred_at=now,
+        payload={"source": candidate.source, "name": candidate.full_name},
+    )
+    audit_record(actor=actor, action="create", object_type="candidate", object_id=candidate.pk)
+    candidate_reindex(candidate_ids=[candidate.pk])
+    return candidate
+
+
+@transaction.atomic
+def candidate_update(*, actor: User | None, candidate: Candidate, data: dict[str, Any]) -> Candidate:
+    """Change fields; lists (emails, phones, skills, tags, links) are replaced whole."""
+    if actor is not None:
+        ensure(actor, Capability.EDIT_CANDIDATES)
+    cleaned = _clean(data, partial=True)
+    emails = cleaned.pop("emails", None)
+    phones = cleaned.pop("phones", None)
+    tags = cleaned.pop("tags", None)
+    _ensure_contacts_free(emails=emails or [], phones=phones or [], exclude_id=candidate.pk)
+
+    changes: dict[str, list[Any]] = {}
+    for field, value in cleaned.items():
+        old = getattr(candidate, field)
+        if old != value:
+            changes[field] = [_value_for_audit(old), _value_for_audit(value)]
+            setattr(candidate, field, value)
+    if emails is not None:
+        old_emails = list(candidate.emails.values_list("email", flat=True))
+        if old_emails != emails:
+            changes["emails"] = [old_emails, emails]
+            _replace_contacts(candidate, emails=emails, phones=None)
+    if phones is not None:
+        old_phones = list(candidate.phones.values_list("phone", flat=True))
+        if old_phones != phones:
+            changes["phones"] = [old_phones, phones]
+            _replace_contacts(candidate, emails=None, phones=phones)
+    if tags is not None:
+        _set_tags(candidate, tags, actor=actor)
+    if changes:
+        candidate.updated_at = timezone.now()
+        candidate.save()
+        activity_record(type="candidate.updated", candidate=candidate, actor=actor, payload={"fields": sorted(changes)})
+        audit_record(actor=actor, action="update", object_type="candidate", object_id=candidate.pk, changes=changes)
+    candidate_reindex(candidate_ids=[candidate.pk])
+    return candidate
+
+
+def candidate_touch(*, candidate: Candidate, at: datetime | None = None) -> None:
+    """Mark a person as recently active, without a full save (notes, moves, pool changes)."""
+    Candidate.objects.filter(pk=candidate.pk).update(updated_at=at or timezone.now())
+
+
+def candidate_set_status(*, actor: User | None, candidate: Candidate, status: str) -> None:
+    if candidate.relationship_status == status:
+        return
+    candidate_update(actor=actor, candidate=candidate, data={"relationship_status": status})
+
+
+def build_documents(candidate_ids: Sequence[int]) -> list[search_backend.CandidateDocument]:
+    candidates = Candidate.objects.filter(pk__in=candidate_ids, erased_at__isnull=True)
+    emails: dict[int, list[str]] = {}
+    for cid, email in CandidateEmail.objects.filter(candidate_id__in=candidate_ids).values_list(
+        "candidate_id", "email"
+    ):
+        emails.setdefault(cid, []).append(email)
+    phones: dict[int, list[str]] = {}
+    for cid, phone in CandidatePhone.objects.filter(candidate_id__in=candidate_ids).values_list(
+        "candidate_id", "phone"
+    ):
+        # Index the digits with and without the country code, so both "+4930…" and "030…" users find it.
+        phones.setdefault(cid, []).extend([phone.lstrip("+"), phone[-10:]])
+    tags: dict[int, list[str]] = {}
+    for cid, name in CandidateTag.objects.filter(candidate_id__in=candidate_ids).values_list(
+        "candidate_id", "tag__name"
+    ):
+        tags.setdefault(cid, []).append(name)
+    notes: dict[int, list[str]] = {}
+    for cid, body in Note.objects.filter(candidate_id__in=candidate_ids).values_list("candidate_id", "body"):
+        notes.setdefault(cid, []).append(body)
+    return [
+        search_backend.CandidateDocument(
+            candidate_id=c.pk,
+            name=c.full_name,
+            contact=" ".join(emails.get(c.pk, []) + phones.get(c.pk, [])),
+            work=" ".join([c.headline, c.current_title, c.current_company, c.city, c.region, c.country]),
+            skills=" ".join([*c.skills, *tags.get(c.pk, [])]),
+            notes=" ".join(notes.get(c.pk, []))[:20_000],
+        )
+        for c in candidates
+    ]
+
+
+def candidate_reindex(*, candidate_ids: Sequence[int]) -> None:
+    search_backend.index_documents(build_documents(candidate_ids))
+
+
+@transaction.atomic
+def candidate_merge(*, actor: User | None, survivor: Candidate, merged: Candidate) -> Candidate:
+    """Move everything from `merged` onto `survivor`, record the merge, and delete the merged record."""
+    if actor is not None:
+        ensure(actor, Capability.MERGE_CANDIDATES)
+    if survivor.pk == merged.pk:
+        raise ValidationFailed.single("merged_id", "A person cannot be merged into themselves.")
+    from rapport.pipeline.models import Application, StageTransition
+
+    snapshot = {
+        "merged_id": str(merged.pk),
+        "name": merged.full_name,
+        "emails": list(merged.emails.values_list("email", flat=True)),
+        "phones": list(merged.phones.values_list("phone", flat=True)),
+    }
+    filled: list[str] = []
+    for field in [
+        "last_name",
+        "headline",
+        "current_title",
+        "current_company",
+        "city",
+        "region",
+        "country",
+        "timezone",
+        "language",
+        "source",
+        "birthday",
+        "owner_id",
+    ]:
+        if not getattr(survivor, field) and getattr(merged, field):
+            setattr(survivor, field, getattr(merged, field))
+            filled.append(field)
+    survivor.skills = list(dict.fromkeys([*survivor.skills, *merged.skills]))
+    survivor.links = list(dict.fromkeys([*survivor.links, *merged.links]))
+    survivor.custom_fields = {**merged.custom_fields, **survivor.custom_fields}
+    survivor.engagement_score = max(survivor.engagement_score, merged.engagement_score)
+
+    email_offset = (survivor.emails.aggregate(m=Max("position"))["m"] or 0) + 1
+    phone_offset = (survivor.phones.aggregate(m=Max("position"))["m"] or 0) + 1
+    for i, email in enumerate(merged.emails.all()):
+        email.candidate = survivor
+        email.position = email_offset + i
+        email.save(update_fields=["candidate", "position"])
+    for i, phone in enumerate(merged.phones.all()):
+        phone.candidate = survivor
+        phone.position = phone_offset + i
+        phone.save(update_fields=["candidate", "position"])
+
+    survivor_jobs = dict(Application.objects.filter(candidate=survivor).values_list("job_id", "id"))
+    moved_applications, combined_applications = 0, 0
+    for application in Application.objects.filter(candidate=merged):
+        if application.job_id in survivor_jobs:
+            # Both applied to the same job: keep the survivor's application and fold the history into it.
+            keep_id = survivor_jobs[application.job_id]
+            StageTransition.objects.filter(application=application).update(application_id=keep_id)
+            Activity.objects.filter(application=application).update(application_id=keep_id)
+            application.delete()
+            combined_applications += 1
+        else:
+            application.candidate = survivor
+            application.save(update_fields=["candidate"])
+            moved_applications += 1
+
+    Activity.objects.filter(candidate=merged).update(candidate=survivor)
+    Note.objects.filter(candidate=merged).update(candidate=survivor)
+    Attachment.objects.filter(candidate=merged).update(candidate=survivor)
+    survivor_tags = set(CandidateTag.objects.filter(candidate=survivor).values_list("tag_id", flat=True))
+    CandidateTag.objects.filter(candidate=merged).exclude(tag_id__in=survivor_tags).update(candidate=survivor)
+    survivor_pools = set(PoolMembership.objects.filter(candidate=survivor).values_list("pool_id", flat=True))
+    PoolMembership.objects.filter(candidate=merged).exclude(pool_id__in=survivor_pools).update(candidate=survivor)
+
+    search_backend.remove_documents([merged.pk])
+    merged.delete()
+    survivor.updated_at = timezone.now()
+    survivor.save()
+    activity_record(
+        type="candidate.merged",
+        candidate=survivor,
+        actor=actor,
+        payload={
+            **snapshot,
+            "fields_filled": filled,
+            "applications_moved": moved_applications,
+            "applications_combined": combined_applications,
+        },
+    )
+    audit_record(actor=actor, action="merge", object_type="candidate", object_id=survivor.pk, changes=snapshot)
+    candidate_reindex(candidate_ids=[survivor.pk])
+    return survivor
+
+
+@transaction.atomic
+def candidate_erase(*, actor: User | None, candidate: Candidate) -> None:
+    """Anonymise a person: personal data goes, applications and event types stay for aggregates."""
+    if actor is not None:
+        ensure(actor, Capability.ERASE_CANDIDATES)
+    for attachment in candidate.attachments.all():
+        attachment.file.delete(save=False)
+    candidate.attachments.all().delete()
+    candidate.emails.all().delete()
+    candidate.phones.all().delete()
+    candidate.notes.all().delete()
+    CandidateTag.objects.filter(candidate=candidate).delete()
+    PoolMembership.objects.filter(candidate=candidate).delete()
+    Activity.objects.filter(candidate=candidate).update(payload={})
+    for field in [
+        "last_name",
+        "headline",
+        "current_title",
+        "current_company",
+        "city",
+        "region",
+        "timezone",
+        "source",
+    ]:
+        setattr(candidate, field, "")
+    candidate.first_name = "Erased person"
+    candidate.skills, candidate.links, candidate.custom_fields = [], [], {}
+    candidate.birthday = None
+    candidate.relationship_status = RelationshipStatus.DO_NOT_CONTACT
+    candidate.erased_at = candidate.updated_at = timezone.now()
+    candidate.save()
+    search_backend.remove_documents([candidate.pk])
+    activity_record(type="candidate.erased", candidate=candidate, actor=actor, payload={})
+    audit_record(actor=actor, action="erase", object_type="candidate", object_id=candidate.pk)
+
+
+def _check_upload(upload: UploadedFile) -> tuple[str, str]:
+    max_bytes = settings.RAPPORT_MAX_UPLOAD_MB * 1024 * 1024
+    suffix = Path(upload.name or "").suffix.lower()
+    if suffix not in ALLOWED_ATTACHMENT_TYPES:
+        raise ValidationFailed.single(
+            "file",
+            f"{suffix or 'This file type'} is not accepted. Upload a PDF, Word, ODT, RTF, text or image file.",
+        )
+    if upload.size > max_bytes:
+        raise ValidationFailed.single(
+            "file",
+            f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is {settings.RAPPORT_MAX_UPLOAD_MB} MB.",
+        )
+    if upload.size == 0:
+        raise ValidationFailed.single("file", "The file is empty.")
+    head = upload.read(8)
+    upload.seek(0)
+    magic = _MAGIC.get(suffix)
+    if magic and not head.startswith(magic):
+        raise ValidationFailed.single("file", f"The file's contents are not a real {suffix} file.")
+    return suffix, ALLOWED_ATTACHMENT_TYPES[suffix]
+
+
+@transaction.atomic
+def attachment_add(
+    *, actor: User, candidate: Candidate, upload: UploadedFile, kind: str = AttachmentKind.OTHER
+) -> Attachment:
+    ensure(actor, Capability.EDIT_CANDIDATES)
+    if kind not in AttachmentKind.values:
+        raise ValidationFailed.single("kind", "Choose résumé, cover letter or other.")
+    _, content_type = _check_upload(upload)
+    name = Path(upload.name).name[:255]
+    attachment = Attachment(
+        candidate=candidate,
+        original_name=name,
+        content_type=content_type,
+        size=upload.size,
+        kind=kind,
+        uploaded_by=actor,
+    )
+    attachment.file.save(name, upload, save=False)
+    attachment.save()
+    activity_record(
+        type="document.uploaded",
+        candidate=candidate,
+        actor=actor,
+        payload={"attachment_id": attachment.pk, "name": name, "kind": kind},
+    )
+    return attachment
+
+
+@transaction.atomic
+def attachment_delete(*, actor: User, attachment: Attachment) -> None:
+    ensure(actor, Capability.EDIT_CANDIDATES)
+    audit_record(
+        actor=actor,
+        action="delete",
+        object_type="attachment",
+        object_id=attachment.pk,
+        changes={"name": attachment.original_name},
+    )
+    attachment.file.delete(save=False)
+    attachment.delete()
+
+
+@transaction.atomic
+def candidates_tag(*, actor: User, candidate_ids: Sequence[int], tag_name: str) -> int:
+    """Bulk-add one tag; returns how many people newly got it."""
+    ensure(actor, Capability.EDIT_CANDIDATES)
+    name = (tag_name or "").strip()
+    if not name or len(name) > 50:
+        raise ValidationFailed.single("tag", "Give a tag of 1 to 50 characters.")
+    tag = _tag_objects([name])[0]
+    already = set(
+        CandidateTag.objects.filter(tag=tag, candidate_id__in=candidate_ids).values_list("candidate_id", flat=True)
+    )
+    new_ids = [cid for cid in candidate_ids if cid not in already]
+    now = timezone.now()
+    CandidateTag.objects.bulk_create(
+        [CandidateTag(candidate_id=cid, tag=tag, added_by=actor, added_at=now) for cid in new_ids]
+    )
+    Activity.objects.bulk_create(
+        [
+            Activity(type="tag.added", candidate_id=cid, actor=actor, occurred_at=now, payload={"tag": tag.name})
+            for cid in new_ids
+        ]
+    )
+    candidate_reindex(candidate_ids=new_ids)
+    return len(new_ids)
+
+
+@transaction.atomic
+def candidates_set_owner(*, actor: User, candidate_ids: Sequence[int], owner_id: int | None) -> int:
+    ensure(actor, Capability.EDIT_CANDIDATES)
+    if owner_id is not None and not User.objects.filter(pk=owner_id, is_active=True).exists():
+        raise ValidationFailed.single("owner_id", "There is no active team member with this id.")
+    changed = 0
+    for candidate in Candidate.objects.filter(pk__in=candidate_ids).exclude(owner_id=owner_id):
+        candidate_update(actor=actor, candidate=candidate, data={"owner_id": owner_id})
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def pool_create(*, actor: User, name: str, description: str = "") -> TalentPool:
+    ensure(actor, Capability.MANAGE_POOLS)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed.single("name", "Give the pool a name.")
+    if len(name) > 120:
+        raise ValidationFailed.single("name", "Use at most 120 characters.")
+    if TalentPool.objects.filter(name__iexact=name).exists():
+        existing = TalentPool.objects.get(name__iexact=name)
+        raise Duplicate(
+            f"A pool called {existing.name!r} already exists.",
+            existing_id=existing.pk,
+            fields={"name": ["A pool with this name already exists."]},
+        )
+    pool = TalentPool.objects.create(name=name, description=(description or "").strip(), owner=actor)
+    audit_record(actor=actor, action="create", object_type="pool", object_id=pool.pk)
+    return pool
+
+
+@transaction.atomic
+def pool_add_members(*, actor: User, pool: TalentPool, candidate_ids: Sequence[int], reason: str = "") -> int:
+    ensure(actor, Capability.MANAGE_POOLS)
+    if len(reason or "") > 300:
+        raise ValidationFailed.single("reason", "Keep the reason under 300 characters.")
+    ids = list(dict.fromkeys(int(c) for c in candidate_ids))
+    existing_people = set(Candidate.objects.filter(pk__in=ids, erased_at__isnull=True).values_list("id", flat=True))
+    unknown = [cid for cid in ids if cid not in existing_people]
+    if unknown:
+        raise NotFound(f"No person with id {unknown[0]}.", fields={"candidate_ids": [f"Unknown id {unknown[0]}."]})
+    already = set(PoolMembership.objects.filter(pool=pool, candidate_id__in=ids).values_list("candidate_id", flat=True))
+    new_ids = [cid for cid in ids if cid not in already]
+    now = timezone.now()
+    PoolMembership.objects.bulk_create(
+        [
+            PoolMembership(pool=pool, candidate_id=cid, reason=reason or "", added_by=actor, added_at=now)
+            for cid in new_ids
+        ]
+    )
+    Activity.objects.bulk_create(
+        [
+            Activity(
+                type="pool.added",
+                candidate_id=cid,
+                actor=actor,
+                occurred_at=now,
+                payload={"pool_id": pool.pk, "pool": pool.name, "reason": reason or ""},
+            )
+            for cid in new_ids
+        ]
+    )
+    return len(new_ids)
+
+
+@transaction.atomic
+def pool_remove_member(*, actor: User, pool: TalentPool, candidate: Candidate) -> None:
+    ensure(actor, Capability.MANAGE_POOLS)
+    deleted, _ = PoolMembership.objects.filter(pool=pool, candidate=candidate).delete()
+    if not deleted:
+        raise NotFound("This person is not in the pool.")
+    activity_record(
+        type="pool.removed", candidate=candidate, actor=actor, payload={"pool_id": pool.pk, "pool": pool.name}
+    )
+
+
+@transaction.atomic
+def segment_create(
+    *, actor: User, name: str, filters: dict[str, Any], description: str = "", is_persona: bool = False
+) -> Segment:
+    ensure(actor, Capability.MANAGE_POOLS)
+    from rapport.candidates.selectors import clean_candidate_filters
+
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed.single("name", "Give the segment a name.")
+    if Segment.objects.filter(name__iexact=name).exists():
+        existing = Segment.objects.get(name__iexact=name)
+        raise Duplicate(
+            f"A segment called {existing.name!r} already exists.",
+            existing_id=existing.pk,
+            fields={"name": ["A segment with this name already exists."]},
+        )
+    cleaned = clean_candidate_filters(filters or {}, allow_segment=False)
+    if not cleaned:
+        raise ValidationFailed.single("filters", "Add at least one filter; a segment of everyone is not useful.")
+    segment = Segment.objects.create(
+        name=name,
+        description=(description or "").strip(),
+        filters=cleaned,
+        is_persona=is_persona,
+        owner=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="create",
+        object_type="segment",
+        object_id=segment.pk,
+        changes={"filters": cleaned},
+    )
+    return segment

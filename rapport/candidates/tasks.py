@@ -1,0 +1,1 @@
+"""Background work for people (CSV imports); registered with the embedded worker."""

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from rapport.api.app import api
+from rapport.common.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("accounts/", include("rapport.accounts.urls")),
+    path("jobs/", include("rapport.jobs.urls")),
+    path("pipeline/", include("rapport.pipeline.urls")),
+    path("", include("rapport.candidates.urls")),
+]

@@ -1,0 +1,142 @@
+"""Candidate full-text search behind one interface: SQLite FTS5 or PostgreSQL tsvector + GIN.
+
+Ranking is where full-text engines spend their time (every match is scored before the top-k sort), so a
+broad query with more than RANK_LIMIT hits is ordered by recency instead of relevance; the count is exact up
+to COUNT_LIMIT and reported as "COUNT_LIMIT+" beyond it. See docs/architecture.md, "Search".
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from rapport.search.query import Node, normalise_text, to_fts5, to_tsquery
+
+RANK_LIMIT = 20_000
+COUNT_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class CandidateDocument:
+    candidate_id: int
+    name: str
+    contact: str
+    work: str
+    skills: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    ids: list[int]
+    total: int
+    total_is_capped: bool
+    ranked: bool
+
+
+def _sqlite_match_sql(node: Node) -> tuple[str, list]:
+    return (
+        "SELECT rowid AS id, rank AS score FROM search_candidate_fts WHERE search_candidate_fts MATCH %s",
+        [to_fts5(node)],
+    )
+
+
+def _postgres_match_sql(node: Node) -> tuple[str, list]:
+    return (
+        "SELECT candidate_id AS id, document FROM search_candidate_document WHERE document @@ to_tsquery('simple', %s)",
+        [to_tsquery(node)],
+    )
+
+
+def index_documents(documents: Iterable[CandidateDocument]) -> None:
+    """Replace the index entries of these candidates (delete + insert keeps both engines simple)."""
+    docs = list(documents)
+    if not docs:
+        return
+    ids = [d.candidate_id for d in docs]
+    remove_documents(ids)
+    rows = [
+        (
+            d.candidate_id,
+            normalise_text(d.name),
+            normalise_text(d.contact),
+            normalise_text(d.work),
+            normalise_text(d.skills),
+            normalise_text(d.notes),
+        )
+        for d in docs
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.executemany(
+                "INSERT INTO search_candidate_fts(rowid, name, contact, work, skills, notes) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                rows,
+            )
+        else:
+            cursor.executemany(
+                "INSERT INTO search_candidate_document(candidate_id, document) VALUES (%s, "
+                "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'A') || "
+                "setweight(to_tsvector('simple', %s), 'B') || setweight(to_tsvector('simple', %s), 'B') || "
+                "setweight(to_tsvector('simple', %s), 'D'))",
+                rows,
+            )
+
+
+def remove_documents(candidate_ids: Sequence[int]) -> None:
+    if not candidate_ids:
+        return
+    table, column = (
+        ("search_candidate_fts", "rowid")
+        if connection.vendor == "sqlite"
+        else ("search_candidate_document", "candidate_id")
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(candidate_ids), 500):
+            chunk = list(candidate_ids[start : start + 500])
+            placeholders = ",".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({placeholders})", chunk)
+
+
+def optimise_index() -> None:
+    """After a bulk load: merge FTS5 segments / refresh planner statistics."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("INSERT INTO search_candidate_fts(search_candidate_fts) VALUES('optimize')")
+        else:
+            cursor.execute("ANALYZE search_candidate_document")
+
+
+def search(node: Node, *, scope: QuerySet | None, limit: int, offset: int = 0, count: bool = True) -> SearchPage:
+    """Return one page of candidate ids matching `node`, restricted to `scope` (None means everyone)."""
+    match_sql, match_params = _sqlite_match_sql(node) if connection.vendor == "sqlite" else _postgres_match_sql(node)
+    if scope is not None:
+        scope_sql, scope_params = scope.values("id").query.sql_with_params()
+        source_sql = f"SELECT m.* FROM ({match_sql}) m WHERE m.id IN ({scope_sql})"
+        params = [*match_params, *scope_params]
+    else:
+        source_sql, params = match_sql, list(match_params)
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM ({source_sql}) s LIMIT {COUNT_LIMIT + 1}) c", params)
+        total = cursor.fetchone()[0]
+        capped = total > COUNT_LIMIT
+        ranked = total <= RANK_LIMIT and not capped
+        if ranked:
+            order = (
+                "s.score, s.id DESC"
+                if connection.vendor == "sqlite"
+                else "ts_rank_cd(s.document, to_tsquery('simple', %s)) DESC, s.id DESC"
+            )
+            order_params = [] if connection.vendor == "sqlite" else [match_params[0]]
+        else:
+            order, order_params = "s.id DESC", []
+        cursor.execute(
+            f"SELECT s.id FROM ({source_sql}) s ORDER BY {order} LIMIT %s OFFSET %s",
+            [*params, *order_params, limit, offset],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    if not count:
+        total = len(ids)
+    return SearchPage(ids=ids, total=min(total, COUNT_LIMIT), total_is_capped=capped, ranked=ranked)

@@ -1,0 +1,79 @@
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from rapport.accounts.models import User
+from rapport.common.pagination import clamp_limit, decode_cursor, encode_cursor
+from rapport.timeline.models import Activity
+
+TYPE_GROUPS = {
+    "notes": ["note.added", "call.logged", "meeting.logged"],
+    "applications": [
+        "application.created",
+        "application.stage_changed",
+        "application.rejected",
+        "application.withdrawn",
+        "application.hired",
+    ],
+    "messages": [
+        "message.sent",
+        "message.delivered",
+        "message.opened",
+        "message.clicked",
+        "message.received",
+        "message.bounced",
+        "message.failed",
+    ],
+    "changes": [
+        "candidate.created",
+        "candidate.updated",
+        "candidate.merged",
+        "tag.added",
+        "tag.removed",
+        "pool.added",
+        "pool.removed",
+        "document.uploaded",
+    ],
+}
+
+
+def candidate_timeline(
+    *,
+    user: User,
+    candidate: Any,
+    types: list[str] | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> tuple[list[Activity], str | None]:
+    """Newest first, keyset-paginated on (occurred_at, id) so page 100 costs what page 1 costs.
+
+    Events tied to a job the user cannot see (a hiring manager's view of someone's other applications) are left out.
+    """
+    from rapport.jobs.selectors import jobs_visible_to
+
+    limit = clamp_limit(limit)
+    qs: QuerySet[Activity] = Activity.objects.filter(candidate=candidate)
+    if types:
+        expanded: list[str] = []
+        for t in types:
+            expanded.extend(TYPE_GROUPS.get(t, [t]))
+        qs = qs.filter(type__in=expanded)
+    if not user.has_full_access:
+        qs = qs.filter(Q(job__isnull=True) | Q(job__in=jobs_visible_to(user)))
+    position = decode_cursor(cursor)
+    if position:
+        from django.utils.dateparse import parse_datetime
+
+        at = parse_datetime(str(position.get("t")))
+        last_id = position.get("i")
+        if at is None or not isinstance(last_id, int):
+            from rapport.common.errors import BadRequest
+
+            raise BadRequest("The cursor is not valid.", fields={"cursor": ["Not a valid cursor."]})
+        qs = qs.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=last_id))
+    rows = list(qs.select_related("actor").order_by("-occurred_at", "-id")[: limit + 1])
+    items = rows[:limit]
+    next_cursor = (
+        encode_cursor({"t": items[-1].occurred_at.isoformat(), "i": items[-1].pk}) if len(rows) > limit else None
+    )
+    return items, next_cursor
