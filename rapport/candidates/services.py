@@ -197,9 +197,8 @@ def _clean(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
                 errors.add(field, f"Use at most {max_len} characters.")
             else:
                 out[field] = text
-    if not partial or "first_name" in data:
-        if not out.get("first_name"):
-            errors.add("first_name", "A first name is required.")
+    if (not partial or "first_name" in data) and not out.get("first_name"):
+        errors.add("first_name", "A first name is required.")
 
     if "location" in data:
         location = data["location"] or {}
