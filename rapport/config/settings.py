@@ -103,9 +103,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     _db["CONN_MAX_AGE"] = 0
-    _db["TEST"] = {"NAME": env("RAPPORT_TEST_SQLITE_NAME") or None}
 elif _db["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must be a sqlite:// or postgres:// URL")
+# Lets parallel test runs on one PostgreSQL server use separate test databases.
+if env("RAPPORT_TEST_DB_NAME") and _db["ENGINE"] == "django.db.backends.postgresql":
+    _db["TEST"] = {"NAME": env("RAPPORT_TEST_DB_NAME")}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
