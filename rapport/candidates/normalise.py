@@ -34,6 +34,31 @@ def normalise_phone(raw: str, *, region: str | None = None, field: str = "phones
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_search_tokens(e164: str) -> list[str]:
+    """The digit strings a stored phone is indexed under, so it is found however a user types it.
+
+    "+49 30 1234567" is indexed as 49301234567 (international), 301234567 (national significant number) and
+    0301234567 (as dialled at home, with the trunk prefix).
+    """
+    tokens = [e164.lstrip("+")]
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return tokens
+    national = re.sub(r"\D", "", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL))
+    return list(dict.fromkeys([*tokens, phonenumbers.national_significant_number(parsed), national]))
+
+
+def phone_query_digits(text: str) -> list[str]:
+    """The digit strings to look up for a phone typed without its country: as typed, and without leading zeros.
+
+    Leading zeros are a trunk prefix ("030 …") or an international prefix ("0049 …"); stripping them gives the
+    national significant number or the international digits, both of which phone_search_tokens indexes.
+    """
+    digits = re.sub(r"\D", "", text or "")
+    return [d for d in dict.fromkeys([digits, digits.lstrip("0")]) if d]
+
+
 def looks_like_phone(text: str) -> bool:
     digits = re.sub(r"[\s().\-]", "", text or "")
     return bool(re.fullmatch(r"\+?\d{7,15}", digits))

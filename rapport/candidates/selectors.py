@@ -13,15 +13,25 @@ from rapport.candidates.models import (
     CandidateEmail,
     CandidatePhone,
     CandidateTag,
+    CustomFieldDefinition,
+    ImportJob,
     PoolMembership,
     RelationshipStatus,
     Segment,
     TalentPool,
 )
-from rapport.candidates.normalise import looks_like_email, looks_like_phone, normalise_email, normalise_phone
+from rapport.candidates.normalise import (
+    looks_like_email,
+    looks_like_phone,
+    normalise_email,
+    normalise_phone,
+    phone_query_digits,
+)
 from rapport.common.errors import NotFound, ValidationFailed
+from rapport.common.ids import parse_id
 from rapport.common.pagination import clamp_limit, decode_cursor, encode_cursor
 from rapport.search import backends as search_backend
+from rapport.search.query import Or, Term
 from rapport.search.query import parse as parse_query
 
 FILTER_KEYS = {
@@ -66,14 +76,14 @@ def candidates_visible_to(user: User) -> QuerySet[Candidate]:
 
 def _to_int(value: Any, field: str) -> int:
     try:
-        return int(value)
+        return parse_id(value)
     except (TypeError, ValueError):
         raise ValidationFailed.single(field, f"{field} must be an id (a whole number).")
 
 
 def candidate_get_for_user(*, user: User, candidate_id: Any) -> Candidate:
     try:
-        pk = int(candidate_id)
+        pk = parse_id(candidate_id)
     except (TypeError, ValueError):
         raise NotFound("No such person.")
     candidate = candidates_visible_to(user).select_related("owner").filter(pk=pk).first()
@@ -109,13 +119,24 @@ def candidate_detail_for_user(*, user: User, candidate_id: Any) -> Candidate:
     return candidate
 
 
-def _date_or_error(value: Any, field: str) -> datetime | date:
+def _date_or_error(value: Any, field: str) -> datetime:
+    """A filter bound as an aware datetime: a bare date means its midnight, a naive time the site's time zone."""
+    from django.utils import timezone
+
     if isinstance(value, datetime | date):
-        return value
-    text = str(value)
-    parsed = parse_datetime(text) or parse_date(text)
-    if parsed is None:
-        raise ValidationFailed.single(field, "Use a date like 2026-01-31 or a timestamp like 2026-01-31T09:00:00Z.")
+        parsed = value
+    else:
+        text = str(value).strip()
+        try:
+            parsed = parse_datetime(text) or parse_date(text)
+        except ValueError:  # well-formed but impossible, like 2026-02-30
+            parsed = None
+        if parsed is None:
+            raise ValidationFailed.single(field, "Use a date like 2026-01-31 or a timestamp like 2026-01-31T09:00:00Z.")
+    if not isinstance(parsed, datetime):
+        parsed = datetime.combine(parsed, datetime.min.time())
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
     return parsed
 
 
@@ -129,6 +150,8 @@ def clean_candidate_filters(raw: dict[str, Any], *, allow_segment: bool = True) 
             )
         if value in (None, "", []):
             continue
+        if isinstance(value, list | tuple | dict | set):
+            raise ValidationFailed.single(key, f"Give {key} one value, not a list.")
         if key == "segment" and not allow_segment:
             raise ValidationFailed.single("segment", "A segment cannot be defined by another segment.")
         if key == "status" and value not in RelationshipStatus.values:
@@ -150,13 +173,15 @@ def _apply_filters(qs: QuerySet[Candidate], filters: dict[str, Any], *, user: Us
     if "tag" in filters:
         qs = qs.filter(Exists(CandidateTag.objects.filter(candidate=OuterRef("pk"), tag__name__iexact=filters["tag"])))
     if "pool" in filters:
-        qs = qs.filter(Exists(PoolMembership.objects.filter(candidate=OuterRef("pk"), pool_id=int(filters["pool"]))))
+        qs = qs.filter(
+            Exists(PoolMembership.objects.filter(candidate=OuterRef("pk"), pool_id=parse_id(filters["pool"])))
+        )
     if "job" in filters or "stage" in filters:
         applications = Application.objects.filter(candidate=OuterRef("pk"))
         if "job" in filters:
-            applications = applications.filter(job_id=int(filters["job"]))
+            applications = applications.filter(job_id=parse_id(filters["job"]))
         if "stage" in filters:
-            applications = applications.filter(stage_id=int(filters["stage"]))
+            applications = applications.filter(stage_id=parse_id(filters["stage"]))
         from rapport.jobs.selectors import jobs_visible_to
 
         applications = applications.filter(job__in=jobs_visible_to(user))
@@ -166,7 +191,7 @@ def _apply_filters(qs: QuerySet[Candidate], filters: dict[str, Any], *, user: Us
     if "source" in filters:
         qs = qs.filter(source__iexact=filters["source"])
     if "owner" in filters:
-        qs = qs.filter(owner_id=int(filters["owner"]))
+        qs = qs.filter(owner_id=parse_id(filters["owner"]))
     if "country" in filters:
         qs = qs.filter(country=str(filters["country"]).upper())
     if "city" in filters:
@@ -232,8 +257,9 @@ def candidate_list(
     if sort not in SORTS:
         raise ValidationFailed.single("sort", f"Sort by one of: {', '.join(SORTS)}.")
     if "segment" in filters:
-        segment = Segment.objects.filter(pk=int(filters.pop("segment"))).first()
-        if segment is None:
+        try:
+            segment = segment_get_for_user(user=user, segment_id=filters.pop("segment"))
+        except NotFound:
             raise NotFound("No such segment.", fields={"segment": ["No such segment."]})
         filters = {**segment.filters, **filters}
 
@@ -244,12 +270,17 @@ def candidate_list(
 
     if node is not None:
         contact = _contact_match(query_text)
-        if contact is not False:
+        is_phone = looks_like_phone(query_text)
+        if contact or (contact is None and not is_phone):
             items = list(_with_list_data(filtered.filter(pk=contact))) if contact else []
             return CandidatePage(items=items, next_cursor=None, total=len(items), ranked=True)
-        offset = int((decode_cursor(cursor) or {}).get("o", 0))
+        if is_phone:
+            # No exact E.164 hit: the number was typed without its country ("030 1234567"), so look up its digits.
+            # The words stay in too: "2026-01-31" looks like a phone but may be a date written in a note.
+            node = Or((*(Term(words=(d,)) for d in phone_query_digits(query_text)), node))
+        offset = _search_offset(cursor)
         # Erased people are never indexed, so for a full-access user with no other filter the index alone answers.
-        unrestricted = user.has_full_access and all(k == "q" for k in filters)
+        unrestricted = _full_access(user) and all(k == "q" for k in filters)
         page = search_backend.search(node, scope=None if unrestricted else filtered, limit=limit + 1, offset=offset)
         ids = page.ids[:limit]
         by_id = {c.pk: c for c in _with_list_data(Candidate.objects.filter(pk__in=ids))}
@@ -276,6 +307,15 @@ def candidate_list(
         next_cursor = encode_cursor({f.lstrip("-"): _cursor_value(getattr(last, f.lstrip("-"))) for f in order})
     total, capped = _capped_count(filtered) if with_total else (len(items), False)
     return CandidatePage(items=items, next_cursor=next_cursor, total=total, total_is_capped=capped)
+
+
+def _search_offset(cursor: str | None) -> int:
+    offset = (decode_cursor(cursor) or {}).get("o", 0)
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        from rapport.common.errors import BadRequest
+
+        raise BadRequest("The cursor does not belong to a search.", fields={"cursor": ["Not a valid cursor."]})
+    return offset
 
 
 def _cursor_value(value: Any) -> Any:
@@ -310,30 +350,35 @@ def _capped_count(qs: QuerySet) -> tuple[int, bool]:
     return min(n, cap), n > cap
 
 
+def _full_access(user: User) -> bool:
+    """Pools and segments are the whole-database tools of admins and recruiters who may still sign in."""
+    return bool(user and user.is_authenticated and user.is_active and user.has_full_access)
+
+
 def pools_list(*, user: User) -> QuerySet[TalentPool]:
     from django.db.models import Count
 
-    if not user.has_full_access:
+    if not _full_access(user):
         return TalentPool.objects.none()
     return TalentPool.objects.annotate(member_count=Count("memberships")).order_by("name")
 
 
 def pool_get_for_user(*, user: User, pool_id: Any) -> TalentPool:
     try:
-        return pools_list(user=user).get(pk=int(pool_id))
+        return pools_list(user=user).get(pk=parse_id(pool_id))
     except (TalentPool.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such talent pool.")
 
 
 def segments_list(*, user: User) -> QuerySet[Segment]:
-    if not user.has_full_access:
+    if not _full_access(user):
         return Segment.objects.none()
     return Segment.objects.all()
 
 
 def segment_get_for_user(*, user: User, segment_id: Any) -> Segment:
     try:
-        return segments_list(user=user).get(pk=int(segment_id))
+        return segments_list(user=user).get(pk=parse_id(segment_id))
     except (Segment.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such segment.")
 
@@ -348,3 +393,69 @@ def candidate_by_contact(*, email: str | None = None, phone: str | None = None) 
         if row:
             return row.candidate
     return None
+
+
+def pool_members(*, user: User, pool: TalentPool) -> QuerySet[PoolMembership]:
+    """A pool's members as the user may see them, most recently added first, with who added them."""
+    return (
+        PoolMembership.objects.filter(pool=pool, candidate__in=candidates_visible_to(user))
+        .select_related("candidate", "added_by")
+        .order_by("-added_at", "-id")
+    )
+
+
+def pool_member_ids(*, pool: TalentPool, candidate_ids: list[int]) -> set[int]:
+    return set(
+        PoolMembership.objects.filter(pool=pool, candidate_id__in=candidate_ids).values_list("candidate_id", flat=True)
+    )
+
+
+def custom_field_definitions() -> QuerySet[CustomFieldDefinition]:
+    return CustomFieldDefinition.objects.order_by("position", "id")
+
+
+def custom_field_definition_get(*, definition_id: Any) -> CustomFieldDefinition:
+    try:
+        return CustomFieldDefinition.objects.get(pk=parse_id(definition_id))
+    except (CustomFieldDefinition.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such custom field.")
+
+
+def tag_names(*, limit: int = 500) -> list[str]:
+    """Existing tag names, for suggestions in tag inputs and the tag filter."""
+    from rapport.candidates.models import Tag
+
+    return list(Tag.objects.order_by("name").values_list("name", flat=True)[:limit])
+
+
+def attachment_get_for_candidate(*, candidate: Candidate, attachment_id: Any) -> Any:
+    """An attachment of a person already looked up through candidate_get_for_user; another person's is 404."""
+    from rapport.candidates.models import Attachment
+
+    try:
+        return Attachment.objects.get(pk=parse_id(attachment_id), candidate=candidate)
+    except (Attachment.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such file.")
+
+
+def import_jobs_visible_to(user: User) -> QuerySet[ImportJob]:
+    """Imports are team work: whoever may import sees every import, newest first; other roles see none."""
+    from rapport.accounts.permissions import Capability, can
+
+    if not can(user, Capability.IMPORT):
+        return ImportJob.objects.none()
+    return ImportJob.objects.select_related("created_by").order_by("-created_at", "-id")
+
+
+def import_job_get_for_user(*, user: User, job_id: Any) -> ImportJob:
+    try:
+        return import_jobs_visible_to(user).get(pk=parse_id(job_id))
+    except (ImportJob.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such import.")
+
+
+def pool_choices(*, user: User) -> QuerySet[TalentPool]:
+    """Pools to offer in a menu: names only, without the member counts the pools page computes."""
+    if not user.has_full_access:
+        return TalentPool.objects.none()
+    return TalentPool.objects.only("id", "name").order_by("name")

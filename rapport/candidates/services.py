@@ -32,6 +32,7 @@ from rapport.candidates.models import (
 from rapport.candidates.normalise import (
     normalise_email,
     normalise_phone,
+    phone_search_tokens,
     validate_birthday,
     validate_country,
     validate_timezone,
@@ -184,8 +185,12 @@ def _clean_custom_fields(value: Any, errors: _Errors) -> dict[str, Any]:
     return cleaned
 
 
-def _clean(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-    """Validate API-shaped candidate data into model values; raises one ValidationFailed with every field."""
+def _clean(data: dict[str, Any], *, partial: bool, default_region: str | None = None) -> dict[str, Any]:
+    """Validate API-shaped candidate data into model values; raises one ValidationFailed with every field.
+
+    `default_region` is the person's stored country, the hint for national phone numbers when an update
+    changes phones without restating the location.
+    """
     errors = _Errors()
     out: dict[str, Any] = {}
     for field, max_len in SIMPLE_TEXT_FIELDS.items():
@@ -256,12 +261,21 @@ def _clean(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         out["emails"] = list(dict.fromkeys(e for e in (errors.capture(normalise_email, e) for e in emails) if e))
     if "phones" in data:
         phones = _clean_string_list(data["phones"], "phones", errors, max_items=10, max_len=40)
-        region = out.get("country") or None
+        region = out.get("country", default_region) or None
         out["phones"] = list(
             dict.fromkeys(p for p in (errors.capture(normalise_phone, p, region=region) for p in phones) if p)
         )
     errors.raise_if_any()
     return out
+
+
+def candidate_clean(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Validate API-shaped person data by the rules create and update apply, without writing anything.
+
+    Bulk writers (the CSV import) and previews use it, so a person is valid or not by one definition.
+    Returns model values plus `emails`, `phones` and `tags`; raises one ValidationFailed naming every field.
+    """
+    return _clean(data, partial=partial)
 
 
 def _ensure_contacts_free(*, emails: Sequence[str], phones: Sequence[str], exclude_id: int | None) -> None:
@@ -378,7 +392,7 @@ def candidate_update(*, actor: User | None, candidate: Candidate, data: dict[str
     """Change fields; lists (emails, phones, skills, tags, links) are replaced whole."""
     if actor is not None:
         ensure(actor, Capability.EDIT_CANDIDATES)
-    cleaned = _clean(data, partial=True)
+    cleaned = _clean(data, partial=True, default_region=candidate.country)
     emails = cleaned.pop("emails", None)
     phones = cleaned.pop("phones", None)
     tags = cleaned.pop("tags", None)
@@ -433,8 +447,7 @@ def build_documents(candidate_ids: Sequence[int]) -> list[search_backend.Candida
     for cid, phone in CandidatePhone.objects.filter(candidate_id__in=candidate_ids).values_list(
         "candidate_id", "phone"
     ):
-        # Index the digits with and without the country code, so both "+4930…" and "030…" users find it.
-        phones.setdefault(cid, []).extend([phone.lstrip("+"), phone[-10:]])
+        phones.setdefault(cid, []).append(phone)
     tags: dict[int, list[str]] = {}
     for cid, name in CandidateTag.objects.filter(candidate_id__in=candidate_ids).values_list(
         "candidate_id", "tag__name"
@@ -444,20 +457,68 @@ def build_documents(candidate_ids: Sequence[int]) -> list[search_backend.Candida
     for cid, body in Note.objects.filter(candidate_id__in=candidate_ids).values_list("candidate_id", "body"):
         notes.setdefault(cid, []).append(body)
     return [
-        search_backend.CandidateDocument(
-            candidate_id=c.pk,
-            name=c.full_name,
-            contact=" ".join(emails.get(c.pk, []) + phones.get(c.pk, [])),
-            work=" ".join([c.headline, c.current_title, c.current_company, c.city, c.region, c.country]),
-            skills=" ".join([*c.skills, *tags.get(c.pk, [])]),
-            notes=" ".join(notes.get(c.pk, []))[:20_000],
+        candidate_document(
+            c,
+            emails=emails.get(c.pk, []),
+            phones=phones.get(c.pk, []),
+            tags=tags.get(c.pk, []),
+            notes=notes.get(c.pk, []),
         )
         for c in candidates
     ]
 
 
+def candidate_document(
+    candidate: Any, *, emails: Sequence[str], phones: Sequence[str], tags: Sequence[str], notes: Sequence[str]
+) -> search_backend.CandidateDocument:
+    """One person's search document from data in hand; bulk writers (the CSV import) skip re-reading it.
+
+    `candidate` is a Candidate, or any object with its pk, full_name, headline, current_title,
+    current_company, city, region, country and skills.
+    """
+    c = candidate
+    return search_backend.CandidateDocument(
+        candidate_id=c.pk,
+        name=c.full_name,
+        contact=" ".join([*emails, *(token for phone in phones for token in phone_search_tokens(phone))]),
+        work=" ".join([c.headline, c.current_title, c.current_company, c.city, c.region, c.country]),
+        skills=" ".join([*c.skills, *tags]),
+        notes=" ".join(notes)[:20_000],
+    )
+
+
 def candidate_reindex(*, candidate_ids: Sequence[int]) -> None:
     search_backend.index_documents(build_documents(candidate_ids))
+
+
+_RELATIONSHIP_LADDER = [
+    RelationshipStatus.LEAD,
+    RelationshipStatus.CONTACTED,
+    RelationshipStatus.ENGAGED,
+    RelationshipStatus.NURTURING,
+    RelationshipStatus.APPLICANT,
+    RelationshipStatus.HIRED,
+    RelationshipStatus.ALUMNI,
+]
+
+
+def _merged_relationship_status(survivor: str, merged: str) -> str:
+    """The furthest-along status of the two records; an opt-out on either record is kept, whatever the other says."""
+    if RelationshipStatus.DO_NOT_CONTACT in (survivor, merged):
+        return RelationshipStatus.DO_NOT_CONTACT
+    rank = {status.value: i for i, status in enumerate(_RELATIONSHIP_LADDER)}
+    return max(survivor, merged, key=lambda status: rank.get(status, -1))
+
+
+def _union_ignoring_case(first: Sequence[str], second: Sequence[str]) -> list[str]:
+    """Keep `first` as it is and add what `second` has beyond it, the way create and update dedupe lists."""
+    seen = {str(item).lower() for item in first}
+    extra = []
+    for item in second:
+        if str(item).lower() not in seen:
+            seen.add(str(item).lower())
+            extra.append(item)
+    return [*first, *extra]
 
 
 @transaction.atomic
@@ -493,8 +554,12 @@ def candidate_merge(*, actor: User | None, survivor: Candidate, merged: Candidat
         if not getattr(survivor, field) and getattr(merged, field):
             setattr(survivor, field, getattr(merged, field))
             filled.append(field)
-    survivor.skills = list(dict.fromkeys([*survivor.skills, *merged.skills]))
-    survivor.links = list(dict.fromkeys([*survivor.links, *merged.links]))
+    status = _merged_relationship_status(survivor.relationship_status, merged.relationship_status)
+    if status != survivor.relationship_status:
+        survivor.relationship_status = status
+        filled.append("relationship_status")
+    survivor.skills = _union_ignoring_case(survivor.skills, merged.skills)
+    survivor.links = _union_ignoring_case(survivor.links, merged.links)
     survivor.custom_fields = {**merged.custom_fields, **survivor.custom_fields}
     survivor.engagement_score = max(survivor.engagement_score, merged.engagement_score)
 
@@ -517,6 +582,8 @@ def candidate_merge(*, actor: User | None, survivor: Candidate, merged: Candidat
             keep_id = survivor_jobs[application.job_id]
             StageTransition.objects.filter(application=application).update(application_id=keep_id)
             Activity.objects.filter(application=application).update(application_id=keep_id)
+            # Whoever interviewed the merged record keeps seeing the person.
+            Application.objects.get(pk=keep_id).interviewers.add(*application.interviewers.all())
             application.delete()
             combined_applications += 1
         else:
@@ -566,6 +633,23 @@ def candidate_erase(*, actor: User | None, candidate: Candidate) -> None:
     CandidateTag.objects.filter(candidate=candidate).delete()
     PoolMembership.objects.filter(candidate=candidate).delete()
     Activity.objects.filter(candidate=candidate).update(payload={})
+    from rapport.pipeline.models import Application
+    from rapport.timeline.models import AuditEntry
+
+    # Free text about the person goes too; the applications' jobs, stages and dates stay for reporting.
+    Application.objects.filter(candidate=candidate).update(rejection_note="")
+    # The audit trail keeps who changed which field and when, but not the personal values themselves, including
+    # those of the records merged into this one earlier (each merge entry names the record it absorbed).
+    record_ids, frontier = {str(candidate.pk)}, [str(candidate.pk)]
+    while frontier:
+        merges = AuditEntry.objects.filter(object_type="candidate", action="merge", object_id__in=frontier)
+        frontier = [str(m.changes.get("merged_id")) for m in merges if m.changes.get("merged_id")]
+        frontier = [i for i in frontier if i not in record_ids]
+        record_ids.update(frontier)
+    audited = [e for e in AuditEntry.objects.filter(object_type="candidate", object_id__in=record_ids) if e.changes]
+    for entry in audited:
+        entry.changes = {"erased_fields": sorted(entry.changes)}
+    AuditEntry.objects.bulk_update(audited, ["changes"])
     for field in [
         "last_name",
         "headline",
@@ -653,6 +737,19 @@ def attachment_delete(*, actor: User, attachment: Attachment) -> None:
     attachment.delete()
 
 
+def _known_candidate_ids(candidate_ids: Sequence[Any]) -> list[int]:
+    """The ids of a bulk action, once each and in order; one unknown or erased id refuses the whole action."""
+    try:
+        ids = list(dict.fromkeys(int(c) for c in candidate_ids))
+    except (TypeError, ValueError):
+        raise ValidationFailed.single("candidate_ids", "Give people as a list of ids (whole numbers).")
+    existing = set(Candidate.objects.filter(pk__in=ids, erased_at__isnull=True).values_list("id", flat=True))
+    unknown = [cid for cid in ids if cid not in existing]
+    if unknown:
+        raise NotFound(f"No person with id {unknown[0]}.", fields={"candidate_ids": [f"Unknown id {unknown[0]}."]})
+    return ids
+
+
 @transaction.atomic
 def candidates_tag(*, actor: User, candidate_ids: Sequence[int], tag_name: str) -> int:
     """Bulk-add one tag; returns how many people newly got it."""
@@ -660,6 +757,7 @@ def candidates_tag(*, actor: User, candidate_ids: Sequence[int], tag_name: str) 
     name = (tag_name or "").strip()
     if not name or len(name) > 50:
         raise ValidationFailed.single("tag", "Give a tag of 1 to 50 characters.")
+    candidate_ids = _known_candidate_ids(candidate_ids)
     tag = _tag_objects([name])[0]
     already = set(
         CandidateTag.objects.filter(tag=tag, candidate_id__in=candidate_ids).values_list("candidate_id", flat=True)
@@ -682,8 +780,14 @@ def candidates_tag(*, actor: User, candidate_ids: Sequence[int], tag_name: str) 
 @transaction.atomic
 def candidates_set_owner(*, actor: User, candidate_ids: Sequence[int], owner_id: int | None) -> int:
     ensure(actor, Capability.EDIT_CANDIDATES)
-    if owner_id is not None and not User.objects.filter(pk=owner_id, is_active=True).exists():
-        raise ValidationFailed.single("owner_id", "There is no active team member with this id.")
+    if owner_id is not None:
+        try:
+            owner_id = int(owner_id)
+        except (TypeError, ValueError):
+            raise ValidationFailed.single("owner_id", "There is no active team member with this id.")
+        if not User.objects.filter(pk=owner_id, is_active=True).exists():
+            raise ValidationFailed.single("owner_id", "There is no active team member with this id.")
+    candidate_ids = _known_candidate_ids(candidate_ids)
     changed = 0
     for candidate in Candidate.objects.filter(pk__in=candidate_ids).exclude(owner_id=owner_id):
         candidate_update(actor=actor, candidate=candidate, data={"owner_id": owner_id})
@@ -716,11 +820,7 @@ def pool_add_members(*, actor: User, pool: TalentPool, candidate_ids: Sequence[i
     ensure(actor, Capability.MANAGE_POOLS)
     if len(reason or "") > 300:
         raise ValidationFailed.single("reason", "Keep the reason under 300 characters.")
-    ids = list(dict.fromkeys(int(c) for c in candidate_ids))
-    existing_people = set(Candidate.objects.filter(pk__in=ids, erased_at__isnull=True).values_list("id", flat=True))
-    unknown = [cid for cid in ids if cid not in existing_people]
-    if unknown:
-        raise NotFound(f"No person with id {unknown[0]}.", fields={"candidate_ids": [f"Unknown id {unknown[0]}."]})
+    ids = _known_candidate_ids(candidate_ids)
     already = set(PoolMembership.objects.filter(pool=pool, candidate_id__in=ids).values_list("candidate_id", flat=True))
     new_ids = [cid for cid in ids if cid not in already]
     now = timezone.now()
@@ -791,3 +891,68 @@ def segment_create(
         changes={"filters": cleaned},
     )
     return segment
+
+
+_CUSTOM_FIELD_KEY_MAX = 50
+
+
+@transaction.atomic
+def custom_field_create(
+    *, actor: User, label: str, field_type: str, key: str = "", choices: Sequence[str] | None = None
+) -> CustomFieldDefinition:
+    """Define a typed custom field; its key is what the API and imports use, so it never changes later."""
+    import re
+
+    from django.utils.text import slugify
+
+    ensure(actor, Capability.ADMINISTER)
+    errors = _Errors()
+    label = (label or "").strip()
+    if not label or len(label) > 100:
+        errors.add("label", "A label has 1 to 100 characters.")
+    if field_type not in CustomFieldType.values:
+        errors.add("field_type", f"Choose one of: {', '.join(CustomFieldType.values)}.")
+    key = (key or "").strip() or slugify(label).replace("-", "_")
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", key) or len(key) > _CUSTOM_FIELD_KEY_MAX:
+        errors.add(
+            "key",
+            f"Use lower-case letters, digits and underscores, starting with a letter (at most {_CUSTOM_FIELD_KEY_MAX}).",
+        )
+    elif CustomFieldDefinition.objects.filter(key=key).exists():
+        errors.add("key", f"A custom field with the key {key!r} already exists.")
+    cleaned_choices: list[str] = []
+    for choice in choices or []:
+        text = str(choice).strip()
+        if text and text not in cleaned_choices:
+            cleaned_choices.append(text)
+    if field_type == CustomFieldType.CHOICE:
+        if not cleaned_choices:
+            errors.add("choices", "A choice field needs at least one choice.")
+        elif len(cleaned_choices) > 100 or any(len(c) > 100 for c in cleaned_choices):
+            errors.add("choices", "Use at most 100 choices of at most 100 characters each.")
+    elif cleaned_choices:
+        errors.add("choices", "Only a choice field has choices.")
+    errors.raise_if_any()
+    last = CustomFieldDefinition.objects.aggregate(m=Max("position"))["m"]
+    definition = CustomFieldDefinition.objects.create(
+        key=key,
+        label=label,
+        field_type=field_type,
+        choices=cleaned_choices,
+        position=(last + 1) if last is not None else 0,
+    )
+    audit_record(actor=actor, action="create", object_type="custom_field", object_id=definition.pk)
+    return definition
+
+
+@transaction.atomic
+def custom_fields_reorder(*, actor: User, definition_ids: Sequence[int]) -> list[CustomFieldDefinition]:
+    ensure(actor, Capability.ADMINISTER)
+    definitions = {d.pk: d for d in CustomFieldDefinition.objects.all()}
+    if sorted(definition_ids) != sorted(definitions):
+        raise ValidationFailed.single("definition_ids", "List every custom field exactly once.")
+    for position, definition_id in enumerate(definition_ids):
+        definitions[definition_id].position = position
+    CustomFieldDefinition.objects.bulk_update(definitions.values(), ["position"])
+    audit_record(actor=actor, action="update", object_type="custom_field", changes={"order": list(definition_ids)})
+    return [definitions[i] for i in definition_ids]

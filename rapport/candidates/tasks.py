@@ -1,1 +1,57 @@
-"""Background work for people (CSV imports); registered with the embedded worker."""
+"""Background work for people (CSV imports); registered with the embedded worker.
+
+An import runs where it is claimed first: by the embedded worker's poll, or by the thread the upload view starts
+once the job is committed (so a small file's report is ready almost at once, and processes with no worker thread,
+such as `runserver` or a test server, still finish their imports). The claim is one conditional UPDATE, so two
+runners never process the same job.
+"""
+
+import logging
+import os
+import threading
+
+from django.db import connection
+
+from rapport.candidates.importing import import_job_run, import_jobs_pending
+from rapport.candidates.models import ImportJob
+from rapport.common.embedded_worker import register
+
+logger = logging.getLogger(__name__)
+
+
+@register
+def process_import_jobs() -> int:
+    """Run the oldest waiting import; returns 1 if it ran one (the worker polls again at once), else 0."""
+    for job_id in import_jobs_pending(limit=5):
+        job = ImportJob.objects.filter(pk=job_id).first()
+        if job is None:
+            continue
+        before = job.status
+        job = import_job_run(job=job)
+        if job.status != before:
+            return 1
+    return 0
+
+
+def import_job_start_thread(job_id: int) -> threading.Thread | None:
+    """Start running a committed job on a thread of this process; None when a broker's workers own imports.
+
+    Call it from `transaction.on_commit`: a thread has its own database connection and cannot see rows its
+    caller has not committed.
+    """
+    if os.environ.get("REDIS_URL"):
+        return None
+    thread = threading.Thread(target=_run_in_thread, args=(job_id,), name=f"rapport-import-{job_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def _run_in_thread(job_id: int) -> None:
+    try:
+        job = ImportJob.objects.filter(pk=job_id).first()
+        if job is not None:
+            import_job_run(job=job)
+    except Exception:  # noqa: BLE001 - a thread has no caller to raise to; the worker retries a pending job
+        logger.exception("import job %s could not run on its thread", job_id)
+    finally:
+        connection.close()

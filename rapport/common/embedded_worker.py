@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from django.db import close_old_connections
+from django.db import connections
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +36,16 @@ def run_once() -> int:
         except Exception:  # noqa: BLE001 - one failing handler must not stop the others
             logger.exception("embedded worker handler %s failed", getattr(handler, "__name__", handler))
         finally:
-            close_old_connections()
+            _close_old_connections()
     return done
+
+
+def _close_old_connections() -> None:
+    """Drop broken or expired connections between handlers, but never one inside a transaction: a caller's
+    atomic block (a test's, for one) must keep its connection, and Django would close it for not autocommitting."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close_if_unusable_or_obsolete()
 
 
 def run_forever(poll_seconds: float = 1.0, stop: threading.Event | None = None) -> None:

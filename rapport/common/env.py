@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -22,7 +22,8 @@ def env(name: str, default: str | None = None) -> str | None:
 
 def envbool(name: str, default: bool = False) -> bool:
     raw = env(name)
-    if raw is None:
+    # Set-but-empty (`RAPPORT_DEBUG=` in a compose file) means "not configured", as it does for envint.
+    if raw is None or raw.strip() == "":
         return default
     value = raw.strip().lower()
     if value in _TRUE:
@@ -44,6 +45,6 @@ def envint(name: str, default: int) -> int:
 
 def envlist(name: str, default: list[str] | None = None) -> list[str]:
     raw = env(name)
-    if raw is None:
+    if raw is None or raw.strip() == "":
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]

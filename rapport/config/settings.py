@@ -149,6 +149,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 
 RAPPORT_ORG_NAME = env("RAPPORT_ORG_NAME", "Rapport Demo Co.")
 RAPPORT_DEFAULT_PHONE_REGION = env("RAPPORT_DEFAULT_PHONE_REGION", "US")
+# API requests per minute per token (per address when unauthenticated); 0 turns the limit off.
+RAPPORT_API_RATE_LIMIT = envint("RAPPORT_API_RATE_LIMIT", 600)
 
 LOGGING = {
     "version": 1,

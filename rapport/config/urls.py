@@ -11,5 +11,8 @@ urlpatterns = [
     path("accounts/", include("rapport.accounts.urls")),
     path("jobs/", include("rapport.jobs.urls")),
     path("pipeline/", include("rapport.pipeline.urls")),
+    path("pools/", include("rapport.candidates.urls_pools", namespace="pools")),
+    path("segments/", include("rapport.candidates.urls_segments", namespace="segments")),
+    path("import/", include("rapport.candidates.urls_import", namespace="imports")),
     path("", include("rapport.candidates.urls")),
 ]

@@ -154,6 +154,9 @@ def job_update(*, actor: User, job: Job, data: dict[str, Any]) -> Job:
             job.opened_on = today
         if job.status in (JobStatus.CLOSED, JobStatus.FILLED) and not job.closed_on:
             job.closed_on = today
+        if job.status not in (JobStatus.CLOSED, JobStatus.FILLED) and "closed_on" not in cleaned:
+            # A reopened job is no longer closed; it gets a fresh date when it closes again.
+            job.closed_on = None
     if changes:
         job.updated_at = timezone.now()
         job.save()
@@ -178,6 +181,10 @@ def stage_rename(*, actor: User, stage: Stage, name: str) -> Stage:
 def stages_reorder(*, actor: User, job: Job, stage_ids: list[int]) -> list[Stage]:
     ensure(actor, Capability.MANAGE_JOBS)
     stages = {s.pk: s for s in job.stages.all()}
+    try:
+        stage_ids = [int(i) for i in stage_ids]
+    except (TypeError, ValueError):
+        raise ValidationFailed.single("stage_ids", "Give the stages as a list of ids (whole numbers).")
     if sorted(stage_ids) != sorted(stages):
         raise ValidationFailed.single("stage_ids", "List every stage of this job exactly once.")
     for position, stage_id in enumerate(stage_ids):
@@ -218,3 +225,67 @@ def client_create(*, actor: User, name: str, website: str = "", notes: str = "")
     if website and not website.startswith(("http://", "https://")):
         raise ValidationFailed.single("website", "The website should start with https://.")
     return Client.objects.create(name=name, website=website, notes=notes)
+
+
+def _clean_stage_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        raise ValidationFailed.single("name", "A stage name has 1 to 60 characters.")
+    return name
+
+
+@transaction.atomic
+def stage_template_rename(*, actor: User, template: StageTemplate, name: str) -> StageTemplate:
+    """Rename a stage of the organisation's template; existing jobs keep their own copies."""
+    ensure(actor, Capability.ADMINISTER)
+    name = _clean_stage_name(name)
+    old = template.name
+    template.name = name
+    template.save(update_fields=["name"])
+    audit_record(
+        actor=actor, action="update", object_type="stage_template", object_id=template.pk, changes={"name": [old, name]}
+    )
+    return template
+
+
+@transaction.atomic
+def stage_templates_reorder(*, actor: User, template_ids: list[int]) -> list[StageTemplate]:
+    ensure(actor, Capability.ADMINISTER)
+    templates = {t.pk: t for t in stage_templates_ensure()}
+    if sorted(template_ids) != sorted(templates):
+        raise ValidationFailed.single("template_ids", "List every stage of the template exactly once.")
+    for position, template_id in enumerate(template_ids):
+        templates[template_id].position = position
+    StageTemplate.objects.bulk_update(templates.values(), ["position"])
+    audit_record(
+        actor=actor, action="update", object_type="stage_template", changes={"stage_order": list(template_ids)}
+    )
+    return [templates[i] for i in template_ids]
+
+
+@transaction.atomic
+def stage_template_add(*, actor: User, name: str, category: str) -> StageTemplate:
+    ensure(actor, Capability.ADMINISTER)
+    if category not in StageCategory.values:
+        raise ValidationFailed.single("category", f"Choose one of: {', '.join(StageCategory.values)}.")
+    name = _clean_stage_name(name)
+    last = max((t.position for t in stage_templates_ensure()), default=-1)
+    template = StageTemplate.objects.create(name=name, category=category, position=last + 1)
+    audit_record(actor=actor, action="create", object_type="stage_template", object_id=template.pk)
+    return template
+
+
+@transaction.atomic
+def stage_template_delete(*, actor: User, template: StageTemplate) -> None:
+    """Take a stage out of the template; jobs already created keep theirs, so this can never strand anyone."""
+    ensure(actor, Capability.ADMINISTER)
+    if StageTemplate.objects.count() <= 1:
+        raise Conflict("The template needs at least one stage.")
+    audit_record(
+        actor=actor,
+        action="delete",
+        object_type="stage_template",
+        object_id=template.pk,
+        changes={"name": template.name},
+    )
+    template.delete()

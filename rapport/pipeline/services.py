@@ -59,6 +59,8 @@ def application_create(
     elif stage.job_id != job.pk:
         raise ValidationFailed.single("stage_id", "This stage does not belong to the job.")
     now = timezone.now()
+    # Straight into a Hired stage (recording a past hire) is a hire, as a move there would be.
+    hired = stage.category == StageCategory.HIRED
     try:
         with transaction.atomic():
             application = Application.objects.create(
@@ -66,6 +68,8 @@ def application_create(
                 job=job,
                 stage=stage,
                 source=source or candidate.source,
+                status=ApplicationStatus.HIRED if hired else ApplicationStatus.ACTIVE,
+                closed_at=now if hired else None,
                 stage_entered_at=now,
                 created_at=now,
                 updated_at=now,
@@ -89,7 +93,19 @@ def application_create(
             "source": application.source,
         },
     )
-    if (
+    if hired:
+        activity_record(
+            type="application.hired",
+            candidate=candidate,
+            application=application,
+            job=job,
+            actor=actor,
+            occurred_at=now,
+            payload={"job_id": job.pk},
+        )
+        Candidate.objects.filter(pk=candidate.pk).update(relationship_status=RelationshipStatus.HIRED, updated_at=now)
+        candidate.relationship_status = RelationshipStatus.HIRED
+    elif (
         candidate.relationship_status not in _STATUS_AFTER_APPLYING_KEEPS
         and candidate.relationship_status != RelationshipStatus.APPLICANT
     ):
@@ -231,8 +247,10 @@ def application_reopen(*, actor: User, application: Application) -> Application:
     _ensure_job_in_scope(actor, application.job)
     if application.status == ApplicationStatus.ACTIVE:
         return application
+    previous_status = application.status
     application.status = ApplicationStatus.ACTIVE
     application.rejection_reason = None
+    application.rejection_note = ""
     application.closed_at = None
     application.updated_at = timezone.now()
     application.save()
@@ -241,7 +259,7 @@ def application_reopen(*, actor: User, application: Application) -> Application:
         action="update",
         object_type="application",
         object_id=application.pk,
-        changes={"status": ["closed", "active"]},
+        changes={"status": [previous_status, ApplicationStatus.ACTIVE.value]},
     )
     return application
 
@@ -306,3 +324,36 @@ def rejection_reasons_ensure() -> None:
         RejectionReason.objects.bulk_create(
             [RejectionReason(name=n, position=i) for i, n in enumerate(DEFAULT_REJECTION_REASONS)]
         )
+
+
+@transaction.atomic
+def rejection_reason_deactivate(*, actor: User, reason: RejectionReason) -> RejectionReason:
+    """Hide a reason from new rejections; past rejections keep pointing at it."""
+    ensure(actor, Capability.ADMINISTER)
+    if reason.is_active:
+        reason.is_active = False
+        reason.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action="update",
+            object_type="rejection_reason",
+            object_id=reason.pk,
+            changes={"is_active": [True, False]},
+        )
+    return reason
+
+
+@transaction.atomic
+def rejection_reason_activate(*, actor: User, reason: RejectionReason) -> RejectionReason:
+    ensure(actor, Capability.ADMINISTER)
+    if not reason.is_active:
+        reason.is_active = True
+        reason.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor,
+            action="update",
+            object_type="rejection_reason",
+            object_id=reason.pk,
+            changes={"is_active": [False, True]},
+        )
+    return reason

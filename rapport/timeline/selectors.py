@@ -4,7 +4,7 @@ from django.db.models import Q, QuerySet
 
 from rapport.accounts.models import User
 from rapport.common.pagination import clamp_limit, decode_cursor, encode_cursor
-from rapport.timeline.models import Activity
+from rapport.timeline.models import Activity, Note
 
 TYPE_GROUPS = {
     "notes": ["note.added", "call.logged", "meeting.logged"],
@@ -52,6 +52,8 @@ def candidate_timeline(
     from rapport.jobs.selectors import jobs_visible_to
 
     limit = clamp_limit(limit)
+    if not (user and user.is_authenticated and user.is_active):
+        return [], None
     qs: QuerySet[Activity] = Activity.objects.filter(candidate=candidate)
     if types:
         expanded: list[str] = []
@@ -71,9 +73,18 @@ def candidate_timeline(
 
             raise BadRequest("The cursor is not valid.", fields={"cursor": ["Not a valid cursor."]})
         qs = qs.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=last_id))
-    rows = list(qs.select_related("actor").order_by("-occurred_at", "-id")[: limit + 1])
+    rows = list(qs.select_related("actor", "job").order_by("-occurred_at", "-id")[: limit + 1])
     items = rows[:limit]
     next_cursor = (
         encode_cursor({"t": items[-1].occurred_at.isoformat(), "i": items[-1].pk}) if len(rows) > limit else None
     )
     return items, next_cursor
+
+
+def notes_for_activities(activities: list[Activity]) -> dict[int, Note]:
+    """The notes behind note/call/meeting events, fetched in one query for a timeline page."""
+    ids = [a.payload.get("note_id") for a in activities if a.type in TYPE_GROUPS["notes"] and a.payload]
+    ids = [i for i in ids if isinstance(i, int)]
+    if not ids:
+        return {}
+    return {n.pk: n for n in Note.objects.filter(pk__in=ids)}

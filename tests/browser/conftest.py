@@ -26,6 +26,14 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            # Live-server tests empty the database with TRUNCATE after each test. On PostgreSQL the search index
+            # table (created by raw SQL, so unknown to Django) references people, and TRUNCATE refuses unless it
+            # cascades; pytest-django cascades when available_apps is set, so name every app.
+            item.add_marker(pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS)))
     if Path(CHROMIUM).exists() or shutil.which("chromium"):
         return
     skip = pytest.mark.skip(reason="Debian's chromium is not installed (apt-get install chromium)")

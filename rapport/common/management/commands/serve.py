@@ -34,7 +34,10 @@ class Command(BaseCommand):
                 self.cfg.set("accesslog", "-")
                 self.cfg.set("timeout", 120)
                 if start_worker:
-                    self.cfg.set("when_ready", lambda server: _start_embedded_worker())
+                    # In each web worker, after the fork: a thread in the master would hold an SQLite connection
+                    # across fork(), and a child closing its copy checkpoints and deletes the shared WAL, so the
+                    # workers stop seeing each other's writes. Several embedded workers are safe: each job is claimed.
+                    self.cfg.set("post_worker_init", lambda worker: _start_embedded_worker())
 
             def load(self) -> Any:
                 return application

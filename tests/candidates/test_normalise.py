@@ -1,0 +1,114 @@
+"""Contact-point hygiene: one canonical form per email and phone, and field checks that name the field."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from rapport.candidates.normalise import (
+    looks_like_email,
+    looks_like_phone,
+    normalise_email,
+    normalise_phone,
+    validate_birthday,
+    validate_country,
+    validate_timezone,
+)
+from rapport.common.errors import ValidationFailed
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("Grace@Example.ORG", "grace@example.org"),
+        ("  ada@example.org  ", "ada@example.org"),
+        ("First.Last+tag@Sub.Example.com", "first.last+tag@sub.example.com"),
+    ],
+)
+def test_an_email_is_trimmed_and_lower_cased(raw, expected):
+    assert normalise_email(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "not-an-email", "a@b", "two@@example.org", "space in@example.org"])
+def test_an_invalid_email_is_refused_naming_the_field(raw):
+    with pytest.raises(ValidationFailed) as caught:
+        normalise_email(raw, field="emails")
+
+    assert list(caught.value.fields) == ["emails"]
+    assert "not a valid email address" in caught.value.fields["emails"][0]
+
+
+@pytest.mark.parametrize(
+    "raw, region, expected",
+    [
+        ("+44 20 7946 0958", None, "+442079460958"),
+        ("020 7946 0958", "GB", "+442079460958"),
+        ("030 1234567", "DE", "+49301234567"),
+        ("(030) 123-4567", "de", "+49301234567"),
+        ("(415) 555-0100", None, "+14155550100"),
+        ("+1 415.555.0100", "DE", "+14155550100"),
+    ],
+)
+def test_a_phone_becomes_e164_using_the_region_as_a_hint(raw, region, expected):
+    assert normalise_phone(raw, region=region) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "call me", "12", "+49 30 1234567 8901234567"])
+def test_a_phone_that_cannot_be_a_number_is_refused_naming_the_field(raw):
+    with pytest.raises(ValidationFailed) as caught:
+        normalise_phone(raw, field="phones")
+
+    assert list(caught.value.fields) == ["phones"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("+49 30 1234567", True), ("(030) 123-4567", True), ("030.123.4567", True), ("12345", False), ("hopper", False)],
+)
+def test_looks_like_phone(text, expected):
+    assert looks_like_phone(text) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected", [("grace@example.org", True), (" a@b.co ", True), ("grace@", False), ("grace hopper", False)]
+)
+def test_looks_like_email(text, expected):
+    assert looks_like_email(text) is expected
+
+
+def test_a_known_time_zone_is_kept_and_blank_means_none():
+    assert validate_timezone(" Europe/Berlin ") == "Europe/Berlin"
+    assert validate_timezone("") == ""
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus", "../../etc/passwd", "Europe/"])
+def test_an_unknown_time_zone_is_refused_naming_the_field(name):
+    with pytest.raises(ValidationFailed) as caught:
+        validate_timezone(name)
+
+    assert list(caught.value.fields) == ["timezone"]
+
+
+def test_a_country_code_is_upper_cased():
+    assert validate_country("de") == "DE"
+    assert validate_country("") == ""
+
+
+@pytest.mark.parametrize("code", ["Germany", "D", "D1", "DEU"])
+def test_a_country_that_is_not_two_letters_is_refused_naming_the_field(code):
+    with pytest.raises(ValidationFailed) as caught:
+        validate_country(code)
+
+    assert list(caught.value.fields) == ["location.country"]
+
+
+def test_a_birthday_in_the_past_is_kept():
+    assert validate_birthday(date(1990, 4, 23)) == date(1990, 4, 23)
+    assert validate_birthday(None) is None
+
+
+@pytest.mark.parametrize("value", [date.today() + timedelta(days=1), date(1850, 1, 1)])
+def test_a_birthday_in_the_future_or_long_ago_is_refused_naming_the_field(value):
+    with pytest.raises(ValidationFailed) as caught:
+        validate_birthday(value)
+
+    assert list(caught.value.fields) == ["birthday"]

@@ -1,0 +1,216 @@
+"""Every role, and an outsider, against every resource and every verb, at the selector and service level.
+
+Scope: admins and recruiters see everything; a hiring manager sees their own jobs, those jobs' applications and
+applicants (not the bystander) and no pools or segments; an interviewer sees only the people and applications
+assigned to them and the jobs of those; the outsider (a hiring manager of nothing) sees nothing.
+
+Verbs run the whole use case the way a view or an API handler does: look the object up through the scoped
+`*_get_for_user` selector, then call the service. So an object out of scope answers "not found" (404) before the
+verb is even tried, and a visible object with a verb the role lacks answers "denied" (403).
+"""
+
+from collections.abc import Callable
+
+import pytest
+
+from rapport.accounts.permissions import Capability, ensure
+from rapport.candidates.selectors import (
+    candidate_get_for_user,
+    pool_get_for_user,
+    segment_get_for_user,
+)
+from rapport.candidates.services import (
+    candidate_erase,
+    candidate_merge,
+    candidate_update,
+    pool_create,
+    segment_create,
+)
+from rapport.common.errors import NotFound, PermissionDenied
+from rapport.jobs.selectors import job_get_for_user
+from rapport.jobs.services import job_create
+from rapport.pipeline.selectors import application_get_for_user
+from rapport.pipeline.services import application_move, application_reject
+from rapport.timeline.services import note_add
+
+ROLES = ["admin", "recruiter", "hiring_manager", "interviewer", "outsider"]
+
+Y, N = "visible", "not_found"
+VISIBILITY = {
+    #               admin recruiter hiring_manager interviewer outsider
+    "applicant": [Y, Y, Y, Y, N],
+    "bystander": [Y, Y, N, N, N],
+    "job": [Y, Y, Y, Y, N],
+    "application": [Y, Y, Y, Y, N],
+    "pool": [Y, Y, N, N, N],
+    "segment": [Y, Y, N, N, N],
+}
+
+OK, NO, NF = "allowed", "denied", "not_found"
+VERBS = {
+    #                    admin recruiter hiring_manager interviewer outsider
+    "edit_candidate": [OK, OK, NO, NO, NF],
+    "merge_candidates": [OK, OK, NO, NO, NF],
+    "erase_candidate": [OK, NO, NO, NO, NF],
+    "create_job": [OK, OK, NO, NO, NO],
+    "move_application": [OK, OK, OK, NO, NF],
+    "reject_application": [OK, OK, OK, NO, NF],
+    "add_note": [OK, OK, OK, OK, NF],
+    "manage_pools": [OK, OK, NO, NO, NO],
+    "export": [OK, OK, NO, NO, NO],
+    "import": [OK, OK, NO, NO, NO],
+}
+
+
+@pytest.fixture
+def scene(world):
+    """The base world plus a pool and a segment, created by the recruiter."""
+    recruiter = world["recruiter"]
+    pool = pool_create(actor=recruiter, name="Pioneers")
+    segment = segment_create(actor=recruiter, name="Navy", filters={"q": "hopper"})
+    return {**world, "pool": pool, "segment": segment}
+
+
+LOOKUPS: dict[str, Callable] = {
+    "applicant": lambda user, s: candidate_get_for_user(user=user, candidate_id=s["applicant"].pk),
+    "bystander": lambda user, s: candidate_get_for_user(user=user, candidate_id=s["bystander"].pk),
+    "job": lambda user, s: job_get_for_user(user=user, job_id=s["job"].pk),
+    "application": lambda user, s: application_get_for_user(user=user, application_id=s["application"].pk),
+    "pool": lambda user, s: pool_get_for_user(user=user, pool_id=s["pool"].pk),
+    "segment": lambda user, s: segment_get_for_user(user=user, segment_id=s["segment"].pk),
+}
+
+
+def _edit(user, s):
+    candidate = candidate_get_for_user(user=user, candidate_id=s["applicant"].pk)
+    candidate_update(actor=user, candidate=candidate, data={"headline": "Compiler pioneer"})
+
+
+def _merge(user, s):
+    # Merge picks the pair among the people the user sees; the applicant into a fresh duplicate of her.
+    survivor = candidate_get_for_user(user=user, candidate_id=s["applicant"].pk)
+    from tests.factories import make_candidate
+
+    duplicate = make_candidate(actor=s["recruiter"], first_name="Grace", last_name="Hopper")
+    merged = candidate_get_for_user(user=s["admin"], candidate_id=duplicate.pk)
+    candidate_merge(actor=user, survivor=survivor, merged=merged)
+
+
+def _erase(user, s):
+    candidate = candidate_get_for_user(user=user, candidate_id=s["applicant"].pk)
+    candidate_erase(actor=user, candidate=candidate)
+
+
+def _create_job(user, s):
+    job_create(actor=user, data={"title": "New role"})
+
+
+def _move(user, s):
+    application = application_get_for_user(user=user, application_id=s["application"].pk)
+    application_move(actor=user, application=application, stage=application.job.stages.get(name="Screening"))
+
+
+def _reject(user, s):
+    application = application_get_for_user(user=user, application_id=s["application"].pk)
+    application_reject(actor=user, application=application, note="Not this time")
+
+
+def _note(user, s):
+    candidate = candidate_get_for_user(user=user, candidate_id=s["applicant"].pk)
+    note_add(actor=user, candidate=candidate, body="Spoke today")
+
+
+def _pools(user, s):
+    pool_create(actor=user, name=f"Pool of {user.pk}")
+
+
+ACTIONS: dict[str, Callable] = {
+    "edit_candidate": _edit,
+    "merge_candidates": _merge,
+    "erase_candidate": _erase,
+    "create_job": _create_job,
+    "move_application": _move,
+    "reject_application": _reject,
+    "add_note": _note,
+    "manage_pools": _pools,
+    "export": lambda user, s: ensure(user, Capability.EXPORT),
+    "import": lambda user, s: ensure(user, Capability.IMPORT),
+}
+
+
+def _outcome(action: Callable, user, scene) -> str:
+    try:
+        action(user, scene)
+    except PermissionDenied:
+        return NO
+    except NotFound:
+        return NF
+    return OK
+
+
+@pytest.mark.parametrize(
+    "resource, role, expected",
+    [(resource, role, row[i]) for resource, row in VISIBILITY.items() for i, role in enumerate(ROLES)],
+)
+def test_visibility(scene, resource, role, expected):
+    user = scene[role]
+
+    try:
+        found = LOOKUPS[resource](user, scene)
+        outcome = Y
+    except NotFound:
+        found, outcome = None, N
+
+    assert outcome == expected
+    if found is not None:
+        assert found.pk == scene[resource].pk
+
+
+@pytest.mark.parametrize(
+    "verb, role, expected",
+    [(verb, role, row[i]) for verb, row in VERBS.items() for i, role in enumerate(ROLES)],
+)
+def test_verbs(scene, verb, role, expected):
+    assert _outcome(ACTIONS[verb], scene[role], scene) == expected
+
+
+def test_the_tables_cover_every_role_resource_and_capability():
+    assert all(len(row) == len(ROLES) for row in [*VISIBILITY.values(), *VERBS.values()])
+    assert set(VISIBILITY) == set(LOOKUPS)
+    assert set(VERBS) == set(ACTIONS)
+    covered = {
+        Capability.EDIT_CANDIDATES,
+        Capability.MERGE_CANDIDATES,
+        Capability.ERASE_CANDIDATES,
+        Capability.MANAGE_JOBS,
+        Capability.MOVE_APPLICATIONS,
+        Capability.ADD_NOTES,
+        Capability.MANAGE_POOLS,
+        Capability.EXPORT,
+        Capability.IMPORT,
+    }
+    assert set(Capability) - covered == {Capability.ADMINISTER}
+
+
+def test_a_deactivated_admin_sees_and_does_nothing(scene):
+    admin = scene["admin"]
+    admin.is_active = False
+    admin.save()
+
+    for lookup in LOOKUPS.values():
+        with pytest.raises(NotFound):
+            lookup(admin, scene)
+    with pytest.raises(PermissionDenied):
+        job_create(actor=admin, data={"title": "Ghost job"})
+
+
+def test_a_denied_verb_changes_nothing(scene):
+    applicant = scene["applicant"]
+
+    _outcome(_edit, scene["hiring_manager"], scene)
+    _outcome(_move, scene["interviewer"], scene)
+
+    applicant.refresh_from_db()
+    scene["application"].refresh_from_db()
+    assert applicant.headline == ""
+    assert scene["application"].stage.name == "Sourced"
