@@ -264,9 +264,7 @@ def custom_form_field(definition: CustomFieldDefinition) -> forms.Field:
     label = definition.label
     kind = definition.field_type
     if kind == CustomFieldType.NUMBER:
-        return forms.FloatField(
-            label=label, required=False, error_messages={"invalid": f"{label} must be a number."}
-        )
+        return forms.FloatField(label=label, required=False, error_messages={"invalid": f"{label} must be a number."})
     if kind == CustomFieldType.DATE:
         return forms.DateField(
             label=label,

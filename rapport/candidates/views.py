@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from rapport.accounts.models import User
 from rapport.accounts.permissions import Capability, can, ensure
@@ -178,6 +179,7 @@ def _list_options(user: User, filters: dict[str, str]) -> dict[str, Any]:
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request", "HX-Target")
 def candidate_list_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     filters = _active_filters(request)
@@ -354,9 +356,7 @@ def candidate_create_view(request: HttpRequest) -> HttpResponse:
     ensure(request.user, Capability.EDIT_CANDIDATES)
     definitions = _definitions()
     initial = {"owner": request.user.pk} if request.user.has_full_access else {}
-    form = CandidateForm(
-        request.POST if request.method == "POST" else None, initial=initial, definitions=definitions
-    )
+    form = CandidateForm(request.POST if request.method == "POST" else None, initial=initial, definitions=definitions)
     duplicate = None
     if request.method == "POST":
         if form.is_valid():
@@ -550,6 +550,7 @@ def candidate_detail_view(request: HttpRequest, candidate_id: int) -> HttpRespon
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 @scoped
 def candidate_timeline_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
     candidate = candidate_get_for_user(user=request.user, candidate_id=candidate_id)

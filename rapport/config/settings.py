@@ -127,6 +127,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 WHITENOISE_USE_FINDERS = True

@@ -52,7 +52,7 @@ from rapport.pipeline.services import application_create
 
 JOBS_PER_PAGE = 50
 # Enough to fill a screen with room to scroll; a 5,000-application job pages each column with "Show more".
-CARDS_PER_COLUMN = 25
+CARDS_PER_COLUMN = 20
 PICKER_RESULTS = 10
 
 

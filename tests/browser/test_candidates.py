@@ -135,8 +135,9 @@ def test_inline_validation_shows_the_error_when_leaving_a_field(signed_in_page, 
 
 
 def test_destructive_action_asks_first(signed_in_page, people, recruiter):
-    from rapport.candidates.services import attachment_add
     from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from rapport.candidates.services import attachment_add
 
     attachment_add(
         actor=recruiter,

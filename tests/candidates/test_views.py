@@ -44,7 +44,7 @@ def test_list_shows_people_with_total_and_actions(world):
     assert "Grace Hopper" in body and "Alan Turing" in body
     assert "2 people" in body
     assert "Add candidate" in body
-    assert 'data-bulk-item' in body
+    assert "data-bulk-item" in body
 
 
 def test_search_finds_by_name_and_htmx_returns_only_results(world):
@@ -412,8 +412,13 @@ def test_edit_to_someone_elses_email_is_refused(world):
 def test_inline_validation_returns_one_field_and_writes_nothing(world):
     response = client_for(world["recruiter"]).post(
         reverse("candidates:validate", args=[world["applicant"].pk]),
-        {"_field": "timezone", "first_name": "Grace", "timezone": "Nowhere/Land", "relationship_status": "lead",
-         "preferred_channel": "email"},
+        {
+            "_field": "timezone",
+            "first_name": "Grace",
+            "timezone": "Nowhere/Land",
+            "relationship_status": "lead",
+            "preferred_channel": "email",
+        },
         **HTMX,
     )
     body = response.content.decode()

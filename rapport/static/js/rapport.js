@@ -572,11 +572,11 @@
     } else if (key === "?") {
       e.preventDefault();
       showShortcuts();
-    } else if (key === "j" || key === "ArrowDown") {
+    } else if (key === "j") {
       if (!listRows().length) return;
       e.preventDefault();
       moveCursor(1);
-    } else if (key === "k" || key === "ArrowUp") {
+    } else if (key === "k") {
       if (!listRows().length) return;
       e.preventDefault();
       moveCursor(-1);
