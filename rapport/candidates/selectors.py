@@ -281,7 +281,13 @@ def candidate_list(
         offset = _search_offset(cursor)
         # Erased people are never indexed, so for a full-access user with no other filter the index alone answers.
         unrestricted = _full_access(user) and all(k == "q" for k in filters)
-        page = search_backend.search(node, scope=None if unrestricted else filtered, limit=limit + 1, offset=offset)
+        page = search_backend.search(
+            node,
+            scope=None if unrestricted else filtered,
+            limit=limit + 1,
+            offset=offset,
+            country=str(filters.get("country") or ""),
+        )
         ids = page.ids[:limit]
         by_id = {c.pk: c for c in _with_list_data(Candidate.objects.filter(pk__in=ids))}
         items = [by_id[i] for i in ids if i in by_id]

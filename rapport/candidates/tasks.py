@@ -7,7 +7,6 @@ runners never process the same job.
 """
 
 import logging
-import os
 import threading
 
 from django.db import connection
@@ -33,14 +32,12 @@ def process_import_jobs() -> int:
     return 0
 
 
-def import_job_start_thread(job_id: int) -> threading.Thread | None:
-    """Start running a committed job on a thread of this process; None when a broker's workers own imports.
+def import_job_start_thread(job_id: int) -> threading.Thread:
+    """Start running a committed job on a thread of this process.
 
     Call it from `transaction.on_commit`: a thread has its own database connection and cannot see rows its
-    caller has not committed.
+    caller has not committed. Imports have no broker task yet, so this runs whether or not REDIS_URL is set.
     """
-    if os.environ.get("REDIS_URL"):
-        return None
     thread = threading.Thread(target=_run_in_thread, args=(job_id,), name=f"rapport-import-{job_id}", daemon=True)
     thread.start()
     return thread

@@ -23,7 +23,8 @@ class Command(BaseCommand):
         from rapport.config.wsgi import application
 
         call_command("collectstatic", interactive=False, verbosity=0)
-        start_worker = not no_worker and not os.environ.get("REDIS_URL")
+        # Until background work moves onto Celery, the embedded worker is the only runner, broker or not.
+        start_worker = not no_worker
 
         class RapportServer(BaseApplication):
             def load_config(self) -> None:
