@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("rapport.accounts.urls")),
     path("jobs/", include("rapport.jobs.urls")),
     path("pipeline/", include("rapport.pipeline.urls")),
+    path("audit/", include("rapport.timeline.urls")),
     path("pools/", include("rapport.candidates.urls_pools", namespace="pools")),
     path("segments/", include("rapport.candidates.urls_segments", namespace="segments")),
     path("import/", include("rapport.candidates.urls_import", namespace="imports")),

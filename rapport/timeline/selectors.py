@@ -4,7 +4,7 @@ from django.db.models import Q, QuerySet
 
 from rapport.accounts.models import User
 from rapport.common.pagination import clamp_limit, decode_cursor, encode_cursor
-from rapport.timeline.models import Activity, Note
+from rapport.timeline.models import Activity, AuditEntry, Note
 
 TYPE_GROUPS = {
     "notes": ["note.added", "call.logged", "meeting.logged"],
@@ -88,3 +88,44 @@ def notes_for_activities(activities: list[Activity]) -> dict[int, Note]:
     if not ids:
         return {}
     return {n.pk: n for n in Note.objects.filter(pk__in=ids)}
+
+
+AUDIT_ACTIONS = ["create", "update", "delete", "merge", "erase", "export", "import"]
+
+
+def audit_entries(
+    *,
+    user: User,
+    object_type: str = "",
+    object_id: str = "",
+    action: str = "",
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> tuple[list[AuditEntry], str | None]:
+    """The audit log, newest first; only admins may read it (others get PermissionDenied)."""
+    from rapport.accounts.permissions import Capability, ensure
+
+    ensure(user, Capability.ADMINISTER)
+    limit = clamp_limit(limit)
+    qs: QuerySet[AuditEntry] = AuditEntry.objects.select_related("actor")
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if object_id:
+        qs = qs.filter(object_id=str(object_id))
+    if action:
+        qs = qs.filter(action=action)
+    position = decode_cursor(cursor)
+    if position:
+        last_id = position.get("i")
+        if not isinstance(last_id, int):
+            from rapport.common.errors import BadRequest
+
+            raise BadRequest("The cursor is not valid.", fields={"cursor": ["Not a valid cursor."]})
+        qs = qs.filter(id__lt=last_id)
+    rows = list(qs.order_by("-id")[: limit + 1])
+    items = rows[:limit]
+    return items, (encode_cursor({"i": items[-1].pk}) if len(rows) > limit else None)
+
+
+def audit_object_types() -> list[str]:
+    return list(AuditEntry.objects.order_by().values_list("object_type", flat=True).distinct())
