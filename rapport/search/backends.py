@@ -150,6 +150,8 @@ def search(
 
     if scope is not None and connection.vendor == "sqlite":
         return _sqlite_scoped_search(source_sql, params, limit=limit, offset=offset, count=count)
+    if scope is not None:
+        return _postgres_scoped_search(source_sql, params, match_params[0], limit=limit, offset=offset, count=count)
 
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM ({source_sql}) s LIMIT {COUNT_LIMIT + 1}) c", params)
@@ -195,6 +197,41 @@ def _sqlite_scoped_search(source_sql: str, params: list, *, limit: int, offset: 
         else:
             rows.sort(key=(lambda row: (row[1], -row[0])) if ranked else (lambda row: -row[0]))
             ids = [row[0] for row in rows[offset : offset + limit]]
+    if not count:
+        total = len(ids)
+    return SearchPage(ids=ids, total=min(total, COUNT_LIMIT), total_is_capped=capped, ranked=ranked)
+
+
+def _postgres_scoped_search(
+    source_sql: str, params: list, tsquery: str, *, limit: int, offset: int, count: bool
+) -> SearchPage:
+    """One pass over the scope's matches (the join with the filters is the cost), then rank only those by key.
+
+    Counting and then ranking in SQL ran that join twice: 2 × 100 ms for "kubernetes" + 2 filters at 1M people.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT s.id FROM ({source_sql}) s LIMIT {COUNT_LIMIT + 1}", params)
+        matched = [row[0] for row in cursor.fetchall()]
+        total = len(matched)
+        capped = total > COUNT_LIMIT
+        ranked = total <= RANK_LIMIT and not capped
+        if capped:
+            cursor.execute(
+                f"SELECT s.id FROM ({source_sql}) s ORDER BY s.id DESC LIMIT %s OFFSET %s", [*params, limit, offset]
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        elif ranked and matched:
+            cursor.execute(
+                "SELECT candidate_id, ts_rank_cd(document, to_tsquery('simple', %s)) "
+                "FROM search_candidate_document WHERE candidate_id = ANY(%s)",
+                [tsquery, matched],
+            )
+            score = dict(cursor.fetchall())
+            matched.sort(key=lambda cid: (-score.get(cid, 0.0), -cid))
+            ids = matched[offset : offset + limit]
+        else:
+            matched.sort(reverse=True)
+            ids = matched[offset : offset + limit]
     if not count:
         total = len(ids)
     return SearchPage(ids=ids, total=min(total, COUNT_LIMIT), total_is_capped=capped, ranked=ranked)
