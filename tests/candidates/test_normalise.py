@@ -112,3 +112,34 @@ def test_a_birthday_in_the_future_or_long_ago_is_refused_naming_the_field(value)
         validate_birthday(value)
 
     assert list(caught.value.fields) == ["birthday"]
+
+
+def test_the_fast_path_for_plain_addresses_agrees_with_email_validator():
+    """Plain ASCII addresses skip email-validator for speed; they must be accepted and normalised exactly as it would."""
+    import random
+    import string
+
+    from email_validator import EmailNotValidError, validate_email
+
+    from rapport.candidates.normalise import normalise_email
+    from rapport.common.errors import ValidationFailed
+
+    rnd = random.Random(20261122)
+    alphabet = string.ascii_letters + string.digits + "._+-@"
+    domains = ["@ex-ample.co", "@a.b.io", "@x--y.com", "@q.test", "@Z.Museum", "@1.2", "@-a.org"]
+    accepted = 0
+    for _ in range(20_000):
+        address = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(3, 24)))
+        if rnd.random() < 0.6:
+            address += rnd.choice(domains)
+        try:
+            ours = normalise_email(address)
+        except ValidationFailed:
+            ours = None
+        try:
+            theirs = validate_email(address.strip(), check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            theirs = None
+        assert ours == theirs, address
+        accepted += ours is not None
+    assert accepted > 1_000
