@@ -27,7 +27,7 @@ from rapport.candidates.normalise import (
     normalise_phone,
     phone_query_digits,
 )
-from rapport.common.errors import NotFound, ValidationFailed
+from rapport.common.errors import ApplicationError, NotFound, ValidationFailed
 from rapport.common.ids import parse_id
 from rapport.common.pagination import clamp_limit, decode_cursor, encode_cursor
 from rapport.search import backends as search_backend
@@ -465,3 +465,14 @@ def pool_choices(*, user: User) -> QuerySet[TalentPool]:
     if not user.has_full_access:
         return TalentPool.objects.none()
     return TalentPool.objects.only("id", "name").order_by("name")
+
+
+def candidate_picker(*, user: User, query: str, limit: int = 20) -> tuple[list[Candidate], str]:
+    """People matching a picker's search box (add to job, add to pool); a bad query returns its message instead."""
+    query = (query or "").strip()[:200]
+    if not query:
+        return [], ""
+    try:
+        return candidate_list(user=user, filters={"q": query}, limit=limit, with_total=False).items, ""
+    except ApplicationError as exc:
+        return [], exc.message

@@ -20,6 +20,7 @@ from rapport.candidates.selectors import (
     FILTER_KEYS,
     candidate_get_for_user,
     candidate_list,
+    candidate_picker,
     pool_get_for_user,
     pool_member_ids,
     pool_members,
@@ -82,13 +83,7 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
 def pool_search(request: HttpRequest, pool_id: int) -> HttpResponse:
     pool = pool_get_for_user(user=request.user, pool_id=pool_id)
     q = (request.GET.get("q") or "").strip()[:200]
-    results: list[Any] = []
-    error = ""
-    if q:
-        try:
-            results = candidate_list(user=request.user, filters={"q": q}, limit=PICKER_RESULTS, with_total=False).items
-        except ApplicationError as exc:
-            error = exc.message
+    results, error = candidate_picker(user=request.user, query=q, limit=PICKER_RESULTS)
     in_pool = pool_member_ids(pool=pool, candidate_ids=[c.pk for c in results])
     context = {"pool": pool, "q": q, "results": results, "in_pool": in_pool, "error": error}
     template = "pools/_search_results.html" if request.htmx else "pools/search.html"

@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rapport.accounts.permissions import Capability, can, ensure
-from rapport.candidates.selectors import candidate_get_for_user, candidate_list
+from rapport.candidates.selectors import candidate_get_for_user, candidate_picker
 from rapport.common.errors import ApplicationError, Conflict, Duplicate, NotFound, ValidationFailed
 from rapport.common.pagination import decode_cursor, encode_cursor
 from rapport.common.templatetags.rapport_tags import icon
@@ -304,13 +304,7 @@ def people_search(request: HttpRequest, job_id: int) -> HttpResponse:
     job = job_get_for_user(user=request.user, job_id=job_id)
     ensure(request.user, Capability.MANAGE_JOBS)
     q = (request.GET.get("q") or "").strip()[:200]
-    results: list[Any] = []
-    error = ""
-    if q:
-        try:
-            results = candidate_list(user=request.user, filters={"q": q}, limit=PICKER_RESULTS, with_total=False).items
-        except ApplicationError as exc:
-            error = exc.message
+    results, error = candidate_picker(user=request.user, query=q, limit=PICKER_RESULTS)
     on_job = candidate_ids_on_job(job=job, candidate_ids=[c.pk for c in results])
     context = {"job": job, "q": q, "results": results, "on_job": on_job, "error": error}
     template = "jobs/_people_results.html" if request.htmx else "jobs/people.html"
