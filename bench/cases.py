@@ -20,6 +20,7 @@ NAIVE_FIELDS = (
     "current_title",
     "current_company",
     "headline",
+    "city",  # without it "python django berlin" finds no one naively, and the comparison would be unfair
     "skills",
     "notes__body",
 )

@@ -71,9 +71,9 @@ class BulkWriter:
         if self.vendor == "sqlite":
             # AUTOINCREMENT never reuses the id of a deleted row; neither may we.
             used = self.scalar("SELECT seq FROM sqlite_sequence WHERE name = %s", [table]) or 0
-        else:
-            used = self.scalar(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))") or 0
-        return max(highest, used) + 1
+            return max(highest, used) + 1
+        fresh = self.scalar(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))") or 1
+        return max(highest + 1, fresh)
 
     def reset_sequences(self, tables: Sequence[str]) -> None:
         """Ids we chose ourselves must not be handed out again by PostgreSQL (SQLite's AUTOINCREMENT follows)."""
