@@ -78,12 +78,15 @@ def index_documents(documents: Iterable[CandidateDocument]) -> None:
                 rows,
             )
         else:
-            cursor.executemany(
-                "INSERT INTO search_candidate_document(candidate_id, document) VALUES (%s, "
-                "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'A') || "
-                "setweight(to_tsvector('simple', %s), 'B') || setweight(to_tsvector('simple', %s), 'B') || "
-                "setweight(to_tsvector('simple', %s), 'D'))",
-                rows,
+            # One statement over arrays: the server builds every tsvector without a round trip per person.
+            cursor.execute(
+                "INSERT INTO search_candidate_document(candidate_id, document) "
+                "SELECT id, setweight(to_tsvector('simple', name), 'A') || setweight(to_tsvector('simple', contact), 'A')"
+                " || setweight(to_tsvector('simple', work), 'B') || setweight(to_tsvector('simple', skills), 'B')"
+                " || setweight(to_tsvector('simple', notes), 'D') "
+                "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+                "AS d(id, name, contact, work, skills, notes)",
+                [list(column) for column in zip(*rows, strict=True)],
             )
 
 
@@ -125,12 +128,17 @@ def search(
     `country` says the scope holds only people of that country; SQLite uses it to skip text matches elsewhere.
     """
     match_sql, match_params = _sqlite_match_sql(node) if connection.vendor == "sqlite" else _postgres_match_sql(node)
+    rank_query = match_params[0]
     country_word = normalise_text(country or "")
-    if scope is not None and connection.vendor == "sqlite" and re.fullmatch(r"[a-z]{2}", country_word):
-        # Each text match costs a primary-key probe of the scope, and "kubernetes" alone is 63k people at 1M.
-        # A person's country code is a word of their document's work column, so requiring it in the MATCH keeps
-        # a superset of the scope's matches (others may have "de" in their work text; the probe drops them).
-        match_params = [f'({match_params[0]}) AND {{work}} : "{country_word}"']
+    if scope is not None and re.fullmatch(r"[a-z]{2}", country_word):
+        # Each text match costs a visit to check it against the scope, and "kubernetes" alone is 63k people at 1M.
+        # A person's country code is a word of their document's work column, so requiring it in the match keeps
+        # a superset of the scope's matches (others may have "de" in their work text; the scope drops them).
+        # PostgreSQL's GIN intersects both words before any row is read; its ranking still uses the user's query.
+        if connection.vendor == "sqlite":
+            match_params = [f'({match_params[0]}) AND {{work}} : "{country_word}"']
+        else:
+            match_params = [f"({match_params[0]}) & '{country_word}':B"]
     if scope is not None:
         try:
             if connection.vendor == "sqlite":
@@ -151,7 +159,7 @@ def search(
     if scope is not None:
         # With a scope, visiting each match (the probe, or PostgreSQL's join with the filters) is the cost; it is
         # paid once for the count and the ranking together.
-        return _scoped_search(source_sql, params, match_params[0], limit=limit, offset=offset, count=count)
+        return _scoped_search(source_sql, params, rank_query, limit=limit, offset=offset, count=count)
 
     # Without a scope the count computes no score, and the page is ranked by the engine (only when the count
     # says there are few enough matches for relevance to be worth computing).
