@@ -1,6 +1,7 @@
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from rapport.accounts.models import Role, User
 from rapport.common.errors import NotFound
@@ -43,21 +44,33 @@ def job_list(
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(department__icontains=q) | Q(location__icontains=q))
     if with_active_count:
-        qs = qs.annotate(active_count=Count("applications", filter=Q(applications__status="active"), distinct=True))
+        from rapport.pipeline.selectors import applications_visible_to
+
+        # Counted within the user's own scope: an interviewer learns nothing about applicants they cannot open.
+        active = (
+            applications_visible_to(user)
+            .filter(job=OuterRef("pk"), status="active")
+            .order_by()
+            .values("job")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        qs = qs.annotate(active_count=Coalesce(Subquery(active), 0))
     return qs.order_by("-id")
 
 
-def job_stage_counts(*, job_ids: list[int], include_hired: bool = False) -> dict[int, dict[int, int]]:
-    """{job_id: {stage_id: active applications}} in one grouped query.
+def job_stage_counts(*, user: User, job_ids: list[int], include_hired: bool = False) -> dict[int, dict[int, int]]:
+    """{job_id: {stage_id: active applications the user may see}} in one grouped query.
 
     With `include_hired`, hired applications count too, so the numbers match the kanban columns.
     """
-    from rapport.pipeline.models import Application
+    from rapport.pipeline.selectors import applications_visible_to
 
     counts: dict[int, dict[int, int]] = {}
     statuses = ["active", "hired"] if include_hired else ["active"]
     rows = (
-        Application.objects.filter(job_id__in=job_ids, status__in=statuses)
+        applications_visible_to(user)
+        .filter(job_id__in=job_ids, status__in=statuses)
         .order_by()
         .values_list("job_id", "stage_id")
         .annotate(n=Count("id"))

@@ -131,7 +131,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     jobs = list(page.object_list)
     ids = [job.pk for job in jobs]
-    counts = job_stage_counts(job_ids=ids, include_hired=True)
+    counts = job_stage_counts(user=request.user, job_ids=ids, include_hired=True)
     stages = stages_for_jobs(job_ids=ids)
     rows = [
         {

@@ -77,7 +77,7 @@ def test_stage_counts_for_many_jobs_in_one_query(recruiter, django_assert_num_qu
     sourced_second = second.stages.get(name="Sourced")
 
     with django_assert_num_queries(1):
-        counts = job_stage_counts(job_ids=[first.pk, second.pk])
+        counts = job_stage_counts(user=recruiter, job_ids=[first.pk, second.pk])
 
     assert counts == {first.pk: {sourced_first.pk: 1, screening.pk: 1}, second.pk: {sourced_second.pk: 1}}
 
@@ -98,3 +98,16 @@ def test_stages_come_in_order_and_a_stage_of_another_job_is_not_found(recruiter)
         with pytest.raises(NotFound) as caught:
             stage_get_for_job(job=job, stage_id=bad)
         assert "stage_id" in caught.value.fields
+
+
+def test_counts_only_cover_the_applications_each_user_may_open(world):
+    recruiter, job = world["recruiter"], world["job"]
+    for name in ("Unassigned", "Also unassigned"):
+        application_create(actor=recruiter, candidate=make_candidate(actor=recruiter, first_name=name), job=job)
+    sourced = job.stages.get(name="Sourced")
+
+    for role, expected in [("recruiter", 3), ("hiring_manager", 3), ("interviewer", 1)]:
+        user = world[role]
+        assert job_stage_counts(user=user, job_ids=[job.pk]) == {job.pk: {sourced.pk: expected}}, role
+        assert [j.active_count for j in job_list(user=user)] == [expected], role
+    assert job_stage_counts(user=world["outsider"], job_ids=[job.pk]) == {}
