@@ -1,7 +1,7 @@
 """Every role, and an outsider, against every resource and every verb, at the selector and service level.
 
 Scope: admins and recruiters see everything; a hiring manager sees their own jobs, those jobs' applications and
-applicants (not the bystander) and no pools or segments; an interviewer sees only the people and applications
+applicants (not the bystander) and no pools, segments or message templates; an interviewer sees only the people and applications
 assigned to them and the jobs of those; the outsider (a hiring manager of nothing) sees nothing.
 
 Verbs run the whole use case the way a view or an API handler does: look the object up through the scoped
@@ -29,6 +29,8 @@ from rapport.candidates.services import (
 from rapport.common.errors import NotFound, PermissionDenied
 from rapport.jobs.selectors import job_get_for_user
 from rapport.jobs.services import job_create
+from rapport.messaging.selectors import message_template_get_for_user, message_template_preview
+from rapport.messaging.services import message_template_create, message_template_update
 from rapport.pipeline.selectors import application_get_for_user
 from rapport.pipeline.services import application_move, application_reject
 from rapport.timeline.services import note_add
@@ -44,6 +46,7 @@ VISIBILITY = {
     "application": [Y, Y, Y, Y, N],
     "pool": [Y, Y, N, N, N],
     "segment": [Y, Y, N, N, N],
+    "template": [Y, Y, N, N, N],
 }
 
 OK, NO, NF = "allowed", "denied", "not_found"
@@ -59,16 +62,22 @@ VERBS = {
     "manage_pools": [OK, OK, NO, NO, NO],
     "export": [OK, OK, NO, NO, NO],
     "import": [OK, OK, NO, NO, NO],
+    "create_template": [OK, OK, NO, NO, NO],
+    "edit_template": [OK, OK, NF, NF, NF],
+    "preview_template": [OK, OK, NF, NF, NF],
 }
 
 
 @pytest.fixture
 def scene(world):
-    """The base world plus a pool and a segment, created by the recruiter."""
+    """The base world plus a pool, a segment and a message template, created by the recruiter."""
     recruiter = world["recruiter"]
     pool = pool_create(actor=recruiter, name="Pioneers")
     segment = segment_create(actor=recruiter, name="Navy", filters={"q": "hopper"})
-    return {**world, "pool": pool, "segment": segment}
+    template = message_template_create(
+        actor=recruiter, data={"name": "Hello", "channel": "sms", "body": "Hi {{ candidate.first_name }}"}
+    )
+    return {**world, "pool": pool, "segment": segment, "template": template}
 
 
 LOOKUPS: dict[str, Callable] = {
@@ -78,6 +87,7 @@ LOOKUPS: dict[str, Callable] = {
     "application": lambda user, s: application_get_for_user(user=user, application_id=s["application"].pk),
     "pool": lambda user, s: pool_get_for_user(user=user, pool_id=s["pool"].pk),
     "segment": lambda user, s: segment_get_for_user(user=user, segment_id=s["segment"].pk),
+    "template": lambda user, s: message_template_get_for_user(user=user, template_id=s["template"].pk),
 }
 
 
@@ -124,6 +134,20 @@ def _pools(user, s):
     pool_create(actor=user, name=f"Pool of {user.pk}")
 
 
+def _create_template(user, s):
+    message_template_create(actor=user, data={"name": f"Template of {user.pk}", "channel": "sms", "body": "Hi"})
+
+
+def _edit_template(user, s):
+    template = message_template_get_for_user(user=user, template_id=s["template"].pk)
+    message_template_update(actor=user, template=template, data={"body": "Hello {{ candidate.first_name }}"})
+
+
+def _preview_template(user, s):
+    template = message_template_get_for_user(user=user, template_id=s["template"].pk)
+    message_template_preview(user=user, template=template, candidate_id=s["applicant"].pk)
+
+
 ACTIONS: dict[str, Callable] = {
     "edit_candidate": _edit,
     "merge_candidates": _merge,
@@ -135,6 +159,9 @@ ACTIONS: dict[str, Callable] = {
     "manage_pools": _pools,
     "export": lambda user, s: ensure(user, Capability.EXPORT),
     "import": lambda user, s: ensure(user, Capability.IMPORT),
+    "create_template": _create_template,
+    "edit_template": _edit_template,
+    "preview_template": _preview_template,
 }
 
 
@@ -188,6 +215,7 @@ def test_the_tables_cover_every_role_resource_and_capability():
         Capability.MANAGE_POOLS,
         Capability.EXPORT,
         Capability.IMPORT,
+        Capability.MANAGE_TEMPLATES,
     }
     assert set(Capability) - covered == {Capability.ADMINISTER}
 

@@ -16,6 +16,7 @@ class Capability(StrEnum):
     MANAGE_POOLS = "manage_pools"
     EXPORT = "export"
     IMPORT = "import"
+    MANAGE_TEMPLATES = "manage_templates"
     ADMINISTER = "administer"
 
 

@@ -1,5 +1,6 @@
 """Rapport settings: one file, every value read from the environment (see README, "Configuration")."""
 
+import re
 import secrets
 from pathlib import Path
 
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "rapport.jobs",
     "rapport.pipeline",
     "rapport.search",
+    "rapport.messaging",
     "rapport.api",
 ]
 
@@ -151,6 +153,40 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 
 RAPPORT_ORG_NAME = env("RAPPORT_ORG_NAME", "Rapport Demo Co.")
 RAPPORT_DEFAULT_PHONE_REGION = env("RAPPORT_DEFAULT_PHONE_REGION", "US")
+
+# Branding of outgoing email and the company.* merge fields of message templates.
+RAPPORT_BRAND_COLOUR = (env("RAPPORT_BRAND_COLOUR") or "#5b5bd6").strip()
+if not re.fullmatch(r"#[0-9a-fA-F]{6}", RAPPORT_BRAND_COLOUR):
+    # It is written into the email's CSS, so anything but a plain colour is refused.
+    raise ImproperlyConfigured(f"RAPPORT_BRAND_COLOUR must be a colour like #5b5bd6, not {RAPPORT_BRAND_COLOUR!r}")
+RAPPORT_LOGO_URL = (env("RAPPORT_LOGO_URL") or "").strip()
+if RAPPORT_LOGO_URL and not RAPPORT_LOGO_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"RAPPORT_LOGO_URL must start with https://, not {RAPPORT_LOGO_URL!r}")
+RAPPORT_COMPANY_WEBSITE = (env("RAPPORT_COMPANY_WEBSITE") or BASE_URL).strip()
+RAPPORT_COMPANY_ADDRESS = (env("RAPPORT_COMPANY_ADDRESS") or "").strip()
+# "\n" in the variable starts a new line, so a multi-line signature fits in one environment value.
+RAPPORT_EMAIL_SIGNATURE = (env("RAPPORT_EMAIL_SIGNATURE") or "").replace("\\n", "\n").strip()
+# Counters every web worker must share (API rate limits, sign-in throttling): in Redis when there is one, else in
+# files under var/, which all the processes of one machine see (an in-process cache would let each worker count
+# alone, multiplying every limit by the number of workers).
+REDIS_URL = (env("REDIS_URL") or "").strip()
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(f"REDIS_URL must start with redis://, rediss:// or unix://, not {REDIS_URL!r}")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "rapport",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 # API requests per minute per token (per address when unauthenticated); 0 turns the limit off.
 RAPPORT_API_RATE_LIMIT = envint("RAPPORT_API_RATE_LIMIT", 600)
 

@@ -15,5 +15,6 @@ urlpatterns = [
     path("pools/", include("rapport.candidates.urls_pools", namespace="pools")),
     path("segments/", include("rapport.candidates.urls_segments", namespace="segments")),
     path("import/", include("rapport.candidates.urls_import", namespace="imports")),
+    path("templates/", include("rapport.messaging.urls")),
     path("", include("rapport.candidates.urls")),
 ]

@@ -33,6 +33,10 @@ class StageTemplate(models.Model):
     name = models.CharField(max_length=60)
     position = models.PositiveSmallIntegerField()
     category = models.CharField(max_length=20, choices=StageCategory.choices)
+    # Copied into each new job's stage, so jobs start with the organisation's contextual messages.
+    default_template = models.ForeignKey(
+        "messaging.MessageTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="stage_templates"
+    )
 
     class Meta:
         ordering = ["position"]
@@ -107,6 +111,10 @@ class Stage(models.Model):
     name = models.CharField(max_length=60)
     position = models.PositiveSmallIntegerField()
     category = models.CharField(max_length=20, choices=StageCategory.choices)
+    # The message suggested when someone enters this stage ("contextual communication").
+    default_template = models.ForeignKey(
+        "messaging.MessageTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="stages"
+    )
 
     class Meta:
         ordering = ["position", "id"]

@@ -129,7 +129,16 @@ def job_create(*, actor: User, data: dict[str, Any]) -> Job:
         cleaned["opened_on"] = timezone.localdate()
     job = Job.objects.create(**cleaned)
     Stage.objects.bulk_create(
-        [Stage(job=job, name=t.name, position=t.position, category=t.category) for t in stage_templates_ensure()]
+        [
+            Stage(
+                job=job,
+                name=t.name,
+                position=t.position,
+                category=t.category,
+                default_template_id=t.default_template_id,
+            )
+            for t in stage_templates_ensure()
+        ]
     )
     audit_record(actor=actor, action="create", object_type="job", object_id=job.pk)
     return job

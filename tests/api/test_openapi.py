@@ -34,6 +34,12 @@ CONTRACT = [
     ("get", "/segments"),
     ("post", "/segments"),
     ("get", "/segments/{segment_id}/members"),
+    ("get", "/templates"),
+    ("post", "/templates"),
+    ("get", "/templates/{template_id}"),
+    ("patch", "/templates/{template_id}"),
+    ("delete", "/templates/{template_id}"),
+    ("post", "/templates/{template_id}/preview"),
 ]
 
 

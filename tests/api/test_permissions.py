@@ -5,7 +5,7 @@ cannot even learn it exists), 403 when it is in scope but their role may not do 
 
 The world: a job managed by the hiring manager, with one applicant (Grace) the interviewer is assigned to, and a
 bystander (Alan) with no application. Added here: a second job the hiring manager manages (nobody is on it), a
-talent pool holding Grace, and a segment.
+talent pool holding Grace, a segment and a message template.
 """
 
 import re
@@ -14,6 +14,7 @@ import pytest
 
 from rapport.candidates.models import Segment
 from rapport.candidates.services import pool_add_members
+from rapport.messaging.services import message_template_create
 from tests.api.conftest import ApiClient
 from tests.api.test_openapi import CONTRACT
 from tests.factories import TalentPoolFactory, make_job
@@ -103,6 +104,22 @@ MATRIX = {
         (201, 201, 403, 403, 403, 401),
     ),
     "segments.members": ("GET", "/segments/{segment}/members", None, (200, 200, 404, 404, 404, 401)),
+    "templates.list": ("GET", "/templates", None, (200, 200, 200, 200, 200, 401)),
+    "templates.create": (
+        "POST",
+        "/templates",
+        {"name": "Reminder", "channel": "sms", "body": "See you soon"},
+        (201, 201, 403, 403, 403, 401),
+    ),
+    "templates.get": ("GET", "/templates/{template}", None, (200, 200, 404, 404, 404, 401)),
+    "templates.patch": ("PATCH", "/templates/{template}", {"category": "nurture"}, (200, 200, 404, 404, 404, 401)),
+    "templates.delete": ("DELETE", "/templates/{template}", None, (204, 204, 404, 404, 404, 401)),
+    "templates.preview": (
+        "POST",
+        "/templates/{template}/preview",
+        {"candidate_id": "{applicant}"},
+        (200, 200, 404, 404, 404, 401),
+    ),
 }
 
 CASES = [
@@ -118,6 +135,7 @@ def places(world):
     pool = TalentPoolFactory(name="Silver medalists")
     pool_add_members(actor=recruiter, pool=pool, candidate_ids=[world["applicant"].pk])
     segment = Segment.objects.create(name="Engaged", filters={"status": "engaged"}, owner=recruiter)
+    template = message_template_create(actor=recruiter, data={"name": "Hi", "channel": "sms", "body": "Hi there"})
     return {
         "applicant": world["applicant"].pk,
         "bystander": world["bystander"].pk,
@@ -127,6 +145,7 @@ def places(world):
         "interview_stage": world["job"].stages.get(name="Interview").pk,
         "pool": pool.pk,
         "segment": segment.pk,
+        "template": template.pk,
     }
 
 

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from rapport.accounts.models import Role
 from rapport.common.seeding import DEMO_PASSWORD, DEMO_USERS, SeedOptions, demo_users_ensure, has_people, seed
+from rapport.common.seeding.templates import demo_templates_ensure
 
 ROLE_LABELS = {value: label for value, label in Role.choices}
 
@@ -61,7 +62,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         demo = options["demo"]
         if demo:
-            demo_users_ensure(with_passwords=True)
+            users = demo_users_ensure(with_passwords=True)
+            demo_templates_ensure(author=users[DEMO_USERS[1][0]])
         if options["if_empty"] and has_people():
             self.stdout.write("People are already there; not generating more (drop --if-empty to add more).")
         else:

@@ -1,0 +1,116 @@
+"""The template form: it parses and renders; the service checks merge fields and puts errors next to the fields."""
+
+from typing import Any
+
+from django import forms
+from django.http import QueryDict
+
+from rapport.common.forms import StyledFormMixin
+from rapport.jobs.models import StageTemplate
+from rapport.messaging.models import MessageTemplate, TemplateCategory, TemplateChannel
+
+MAX_VARIANT_ROWS = 6
+
+
+class StageChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: StageTemplate) -> str:
+        return obj.name
+
+
+class TemplateForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(
+        max_length=120, error_messages={"required": "Give the template a name your team will recognise."}
+    )
+    channel = forms.ChoiceField(choices=TemplateChannel.choices, initial=TemplateChannel.EMAIL)
+    category = forms.ChoiceField(choices=TemplateCategory.choices, initial=TemplateCategory.GENERAL)
+    language = forms.CharField(
+        max_length=10,
+        required=False,
+        help_text="The language of the text below, such as en. People whose language has a variant get the variant.",
+    )
+    subject = forms.CharField(
+        max_length=300, required=False, help_text="Required for email; SMS and WhatsApp have none."
+    )
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "true"}),
+        error_messages={"required": "Write the message."},
+        help_text="Markdown for email (**bold**, [link](https://…)); plain text for SMS and WhatsApp.",
+    )
+    stage_template = StageChoiceField(
+        label="Suggest when someone enters",
+        queryset=StageTemplate.objects.none(),
+        required=False,
+        empty_label="No stage",
+        help_text="A stage of the organisation pipeline; new jobs suggest this template at that stage.",
+    )
+
+    def __init__(self, *args: Any, variant_rows: int = 1, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["stage_template"].queryset = StageTemplate.objects.order_by("position", "id")
+        self.variant_rows = max(1, min(variant_rows, MAX_VARIANT_ROWS))
+        for i in range(self.variant_rows):
+            self.fields[f"variant_{i}_language"] = forms.CharField(label="Language", max_length=10, required=False)
+            self.fields[f"variant_{i}_subject"] = forms.CharField(label="Subject", max_length=300, required=False)
+            self.fields[f"variant_{i}_body"] = forms.CharField(
+                label="Message", widget=forms.Textarea(attrs={"rows": 6}), required=False
+            )
+        self.style_widgets()
+
+    @staticmethod
+    def rows_in(data: QueryDict) -> int:
+        try:
+            return int(data.get("variant_rows", 1))
+        except ValueError:
+            return 1
+
+    @classmethod
+    def initial_for(cls, template: MessageTemplate) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "name": template.name,
+            "channel": template.channel,
+            "category": template.category,
+            "language": template.language,
+            "subject": template.subject,
+            "body": template.body,
+            "stage_template": template.stage_templates.order_by("position").first(),
+        }
+        for i, variant in enumerate(template.variants or []):
+            initial[f"variant_{i}_language"] = variant.get("language", "")
+            initial[f"variant_{i}_subject"] = variant.get("subject", "")
+            initial[f"variant_{i}_body"] = variant.get("body", "")
+        return initial
+
+    def variant_groups(self) -> list[dict[str, Any]]:
+        """The variant rows for the template: each with its three bound fields."""
+        return [
+            {
+                "index": i,
+                "language": self[f"variant_{i}_language"],
+                "subject": self[f"variant_{i}_subject"],
+                "body": self[f"variant_{i}_body"],
+            }
+            for i in range(self.variant_rows)
+        ]
+
+    def service_data(self) -> dict[str, Any]:
+        data = {
+            name: self.cleaned_data[name] for name in ("name", "channel", "category", "language", "subject", "body")
+        }
+        variants = []
+        for i in range(self.variant_rows):
+            row = {part: self.cleaned_data.get(f"variant_{i}_{part}", "") for part in ("language", "subject", "body")}
+            if any(value.strip() for value in row.values()):
+                variants.append(row)
+        data["variants"] = variants
+        return data
+
+    def variant_field_map(self) -> dict[str, str]:
+        """Service error names (variants.fr.body) → the form field of that row."""
+        mapping = {}
+        for i in range(self.variant_rows):
+            language = (self.cleaned_data.get(f"variant_{i}_language") or "").strip().lower().replace("_", "-")
+            for part in ("language", "subject", "body"):
+                mapping[f"variants.{i}.{part}"] = f"variant_{i}_{part}"
+                if language:
+                    mapping[f"variants.{language}.{part}"] = f"variant_{i}_{part}"
+        return mapping
