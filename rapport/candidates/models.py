@@ -43,6 +43,7 @@ class Candidate(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_candidates",
+        db_index=False,  # candidate_owner (owner, -id) leads with it
     )
     relationship_status = models.CharField(
         max_length=20, choices=RelationshipStatus.choices, default=RelationshipStatus.LEAD

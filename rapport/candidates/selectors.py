@@ -287,6 +287,7 @@ def candidate_list(
             limit=limit + 1,
             offset=offset,
             country=str(filters.get("country") or ""),
+            status=str(filters.get("status") or ""),
         )
         ids = page.ids[:limit]
         by_id = {c.pk: c for c in _with_list_data(Candidate.objects.filter(pk__in=ids))}

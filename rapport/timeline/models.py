@@ -9,11 +9,23 @@ class Activity(models.Model):
     """
 
     type = models.CharField(max_length=64)
+    # No single-column indexes on these two: the composite indexes below lead with them, and every index is paid
+    # on each of the millions of inserts (imports, seeding, sends).
     candidate = models.ForeignKey(
-        "candidates.Candidate", null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+        "candidates.Candidate",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activities",
+        db_index=False,
     )
     application = models.ForeignKey(
-        "pipeline.Application", null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+        "pipeline.Application",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+        db_index=False,
     )
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     actor = models.ForeignKey(
