@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import TextChoices
+from django.db.models import Q, TextChoices
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
@@ -59,6 +59,8 @@ DUPLICATE_CHOICES = ("skip", "merge")
 DEFAULT_BATCH_ROWS = 1000
 # The error list lives in one JSON column; past this many entries only the counts keep growing.
 MAX_STORED_ISSUES = 10_000
+# A batch of DEFAULT_BATCH_ROWS takes about a second; a job silent for this long has lost its worker.
+STALE_IMPORT_AFTER = timedelta(minutes=5)
 PREVIEW_ROWS = 5
 _DELIMITERS = (",", ";", "\t", "|")
 _LOOKUP_CHUNK = 900
@@ -1062,6 +1064,7 @@ class _Importer:
         room = MAX_STORED_ISSUES - len(job.errors)
         if room > 0 and result.issues:
             job.errors = [*job.errors, *result.issues[:room]]
+        job.heartbeat_at = timezone.now()
         job.save(
             update_fields=[
                 "processed_rows",
@@ -1070,6 +1073,7 @@ class _Importer:
                 "skipped_count",
                 "error_count",
                 "errors",
+                "heartbeat_at",
             ]
         )
 
@@ -1233,9 +1237,17 @@ def import_job_create(
     return job
 
 
+def _claimable(now: Any) -> Q:
+    """Waiting jobs, and running jobs whose worker stopped beating (its process died mid-import)."""
+    stale = now - STALE_IMPORT_AFTER
+    running = Q(status=ImportStatus.RUNNING)
+    return Q(status=ImportStatus.PENDING) | (running & (Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)))
+
+
 def import_job_claim(*, job_id: int) -> ImportJob | None:
-    """Take a waiting job for this process; None if another worker already has it (one UPDATE decides)."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.PENDING).update(status=ImportStatus.RUNNING)
+    """Take a job for this process; None if another worker already has it (one UPDATE decides)."""
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(_claimable(now), pk=job_id).update(status=ImportStatus.RUNNING, heartbeat_at=now)
     if not claimed:
         return None
     return ImportJob.objects.select_related("created_by").get(pk=job_id)
@@ -1243,7 +1255,7 @@ def import_job_claim(*, job_id: int) -> ImportJob | None:
 
 def import_jobs_pending(limit: int = 5) -> list[int]:
     return list(
-        ImportJob.objects.filter(status=ImportStatus.PENDING)
+        ImportJob.objects.filter(_claimable(timezone.now()))
         .order_by("created_at", "id")
         .values_list("id", flat=True)[:limit]
     )

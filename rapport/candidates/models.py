@@ -229,6 +229,9 @@ class ImportJob(models.Model):
     errors = models.JSONField(default=list, blank=True)  # [{"row": n, "field": f, "message": m}]
     created_at = models.DateTimeField(default=dj_timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Written when a worker claims the job and after every batch: a running job whose heartbeat stops is one whose
+    # process died, and another worker takes it over from the last committed batch.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -2,12 +2,13 @@
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from rapport.candidates.importing import (
     import_job_create,
@@ -614,12 +615,38 @@ def test_the_embedded_worker_runs_a_waiting_job_once(recruiter):
 def test_a_job_another_worker_has_claimed_is_left_alone(recruiter):
     data = csv_bytes([["Ada", "", "ada@example.org", "", "", "", "", "", "", ""]])
     job = import_job_create(actor=recruiter, upload=upload(data), mapping=suggest_mapping(HEADER))
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, heartbeat_at=timezone.now())
 
     result = import_job_run(job=job)
 
     assert result.status == ImportStatus.RUNNING
     assert Candidate.objects.count() == 0
+
+
+class _ProcessDied(BaseException):
+    """Stands for the worker's process being killed: nothing in the import may catch it."""
+
+
+def test_a_job_whose_worker_died_is_taken_over_from_its_last_batch(recruiter):
+    rows = [[f"P{i}", "", f"p{i}@example.org", "", "", "", "", "", "", ""] for i in range(3)]
+    job = import_job_create(actor=recruiter, upload=upload(csv_bytes(rows)), mapping=suggest_mapping(HEADER))
+
+    def die(_job):
+        raise _ProcessDied
+
+    with pytest.raises(_ProcessDied):
+        import_job_run(job=job, progress_every=1, on_progress=die)
+    job.refresh_from_db()
+    assert (job.status, job.processed_rows, Candidate.objects.count()) == (ImportStatus.RUNNING, 1, 1)
+
+    assert run_once() == 0  # its heartbeat is fresh: the worker may still be alive
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+    assert run_once() == 1
+
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE
+    assert (job.processed_rows, job.created_count) == (3, 3)
+    assert sorted(Candidate.objects.values_list("first_name", flat=True)) == ["P0", "P1", "P2"]
 
 
 def test_a_job_whose_file_has_gone_ends_as_failed(recruiter):
