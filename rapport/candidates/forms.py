@@ -22,7 +22,7 @@ from rapport.candidates.models import (
     RelationshipStatus,
 )
 from rapport.common.errors import ApplicationError
-from rapport.common.forms import StyledFormMixin
+from rapport.common.forms import QuickSelect, StyledFormMixin
 from rapport.timeline.models import NoteKind
 
 CUSTOM_PREFIX = "cf_"
@@ -423,7 +423,11 @@ class TagForm(StyledFormMixin, forms.Form):
 
 class PoolChoiceForm(StyledFormMixin, forms.Form):
     pool = forms.TypedChoiceField(
-        label="Talent pool", coerce=int, choices=(), error_messages={"required": "Choose a pool."}
+        label="Talent pool",
+        coerce=int,
+        choices=(),
+        error_messages={"required": "Choose a pool."},
+        widget=QuickSelect,
     )
     reason = forms.CharField(
         label="Why (optional)",
@@ -438,7 +442,9 @@ class PoolChoiceForm(StyledFormMixin, forms.Form):
 
 
 class JobChoiceForm(StyledFormMixin, forms.Form):
-    job = forms.TypedChoiceField(label="Job", coerce=int, choices=(), error_messages={"required": "Choose a job."})
+    job = forms.TypedChoiceField(
+        label="Job", coerce=int, choices=(), error_messages={"required": "Choose a job."}, widget=QuickSelect
+    )
 
     def __init__(self, *args: Any, jobs: Any = (), **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -1,6 +1,11 @@
 """Form helpers shared by the workspace pages."""
 
+from typing import Any
+
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 _UNSTYLED = (forms.CheckboxInput, forms.CheckboxSelectMultiple, forms.RadioSelect, forms.HiddenInput)
 
@@ -43,3 +48,28 @@ class StyledFormMixin:
         super().add_error(field, error)  # type: ignore[misc]
         if isinstance(field, str):
             self._mark_invalid(field)
+
+
+class QuickSelect(forms.Select):
+    """A select for long menus (hundreds of jobs): the options are written out directly.
+
+    Django's Select renders a template per option, about 0.1 ms each here, which made a 300-job menu a third of
+    the profile page's time. Grouped choices keep the template path.
+    """
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+        choices = list(self.choices)
+        if any(isinstance(label, list | tuple) for _, label in choices):
+            return super().render(name, value, attrs, renderer)
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        final_attrs["name"] = name
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option, mark_safe(" selected") if option in chosen else "", label)
+                for option, label in ((("" if v is None else str(v)), label) for v, label in choices)
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
