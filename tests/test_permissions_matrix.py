@@ -1,7 +1,7 @@
 """Every role, and an outsider, against every resource and every verb, at the selector and service level.
 
 Scope: admins and recruiters see everything; a hiring manager sees their own jobs, those jobs' applications and
-applicants (not the bystander) and no pools, segments or message templates; an interviewer sees only the people and applications
+applicants (not the bystander) and no pools, segments, message templates or messages; an interviewer sees only the people and applications
 assigned to them and the jobs of those; the outsider (a hiring manager of nothing) sees nothing.
 
 Verbs run the whole use case the way a view or an API handler does: look the object up through the scoped
@@ -29,8 +29,8 @@ from rapport.candidates.services import (
 from rapport.common.errors import NotFound, PermissionDenied
 from rapport.jobs.selectors import job_get_for_user
 from rapport.jobs.services import job_create
-from rapport.messaging.selectors import message_template_get_for_user, message_template_preview
-from rapport.messaging.services import message_template_create, message_template_update
+from rapport.messaging.selectors import message_get_for_user, message_template_get_for_user, message_template_preview
+from rapport.messaging.services import message_send, message_template_create, message_template_update
 from rapport.pipeline.selectors import application_get_for_user
 from rapport.pipeline.services import application_move, application_reject
 from rapport.timeline.services import note_add
@@ -47,6 +47,7 @@ VISIBILITY = {
     "pool": [Y, Y, N, N, N],
     "segment": [Y, Y, N, N, N],
     "template": [Y, Y, N, N, N],
+    "message": [Y, Y, N, N, N],
 }
 
 OK, NO, NF = "allowed", "denied", "not_found"
@@ -65,6 +66,7 @@ VERBS = {
     "create_template": [OK, OK, NO, NO, NO],
     "edit_template": [OK, OK, NF, NF, NF],
     "preview_template": [OK, OK, NF, NF, NF],
+    "send_message": [OK, OK, NO, NO, NF],
 }
 
 
@@ -77,7 +79,8 @@ def scene(world):
     template = message_template_create(
         actor=recruiter, data={"name": "Hello", "channel": "sms", "body": "Hi {{ candidate.first_name }}"}
     )
-    return {**world, "pool": pool, "segment": segment, "template": template}
+    message = message_send(actor=recruiter, candidate=world["applicant"], subject="Hello", body="Hi")
+    return {**world, "pool": pool, "segment": segment, "template": template, "message": message}
 
 
 LOOKUPS: dict[str, Callable] = {
@@ -88,6 +91,7 @@ LOOKUPS: dict[str, Callable] = {
     "pool": lambda user, s: pool_get_for_user(user=user, pool_id=s["pool"].pk),
     "segment": lambda user, s: segment_get_for_user(user=user, segment_id=s["segment"].pk),
     "template": lambda user, s: message_template_get_for_user(user=user, template_id=s["template"].pk),
+    "message": lambda user, s: message_get_for_user(user=user, message_id=s["message"].pk),
 }
 
 
@@ -148,6 +152,11 @@ def _preview_template(user, s):
     message_template_preview(user=user, template=template, candidate_id=s["applicant"].pk)
 
 
+def _send_message(user, s):
+    candidate = candidate_get_for_user(user=user, candidate_id=s["applicant"].pk)
+    message_send(actor=user, candidate=candidate, subject="Hi {{ candidate.first_name }}", body="Hello")
+
+
 ACTIONS: dict[str, Callable] = {
     "edit_candidate": _edit,
     "merge_candidates": _merge,
@@ -162,6 +171,7 @@ ACTIONS: dict[str, Callable] = {
     "create_template": _create_template,
     "edit_template": _edit_template,
     "preview_template": _preview_template,
+    "send_message": _send_message,
 }
 
 
@@ -216,6 +226,7 @@ def test_the_tables_cover_every_role_resource_and_capability():
         Capability.EXPORT,
         Capability.IMPORT,
         Capability.MANAGE_TEMPLATES,
+        Capability.SEND_MESSAGES,
     }
     assert set(Capability) - covered == {Capability.ADMINISTER}
 

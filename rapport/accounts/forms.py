@@ -32,6 +32,19 @@ class ProfileForm(StyledFormMixin, forms.Form):
         error_messages={"required": "Enter the name your team knows you by."},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
+    email_from_name = forms.CharField(
+        label="Name on your emails",
+        max_length=100,
+        required=False,
+        help_text="Shown in the From line of email you send to candidates, e.g. “Riley at Acme”.",
+    )
+    email_reply_to = forms.EmailField(
+        label="Reply-to address",
+        max_length=254,
+        required=False,
+        help_text="Where candidates’ replies go. Your sign-in address when blank.",
+        error_messages={"invalid": "Enter a valid email address."},
+    )
 
 
 class ApiTokenForm(StyledFormMixin, forms.Form):

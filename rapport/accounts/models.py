@@ -38,6 +38,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # How this user's email to candidates is signed: the name in front of the organisation's sending address,
+    # and where replies go (their own address when blank).
+    email_from_name = models.CharField(max_length=100, blank=True)
+    email_reply_to = models.EmailField(blank=True)
 
     objects = UserManager()
 

@@ -17,6 +17,7 @@ class Capability(StrEnum):
     EXPORT = "export"
     IMPORT = "import"
     MANAGE_TEMPLATES = "manage_templates"
+    SEND_MESSAGES = "send_messages"
     ADMINISTER = "administer"
 
 

@@ -44,17 +44,40 @@ def api_token_revoke(*, user: User, token_id: Any) -> None:
 
 
 @transaction.atomic
-def user_update_profile(*, user: User, name: str) -> User:
-    """Change the name a user is shown by; recorded on the audit log."""
+def user_update_profile(
+    *, user: User, name: str, email_from_name: str | None = None, email_reply_to: str | None = None
+) -> User:
+    """Change the name a user is shown by and how their email is signed; recorded on the audit log."""
     name = (name or "").strip()
     if not name:
         raise ValidationFailed.single("name", "Enter the name your team knows you by.")
     if len(name) > 150:
         raise ValidationFailed.single("name", "Use at most 150 characters.")
-    if name != user.name:
-        audit_record(
-            actor=user, action="update", object_type="user", object_id=user.pk, changes={"name": [user.name, name]}
-        )
-        user.name = name
-        user.save(update_fields=["name"])
+    wanted: dict[str, str] = {"name": name}
+    if email_from_name is not None:
+        # It goes into a mail header, where a line break would start a new header.
+        from_name = " ".join(email_from_name.split())
+        if len(from_name) > 100:
+            raise ValidationFailed.single("email_from_name", "Use at most 100 characters.")
+        wanted["email_from_name"] = from_name
+    if email_reply_to is not None:
+        wanted["email_reply_to"] = _reply_to(email_reply_to)
+    changes = {field: [getattr(user, field), value] for field, value in wanted.items() if getattr(user, field) != value}
+    if changes:
+        audit_record(actor=user, action="update", object_type="user", object_id=user.pk, changes=changes)
+        for field, (_, value) in changes.items():
+            setattr(user, field, value)
+        user.save(update_fields=list(changes))
     return user
+
+
+def _reply_to(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationFailed.single("email_reply_to", f"This is not a valid email address: {exc}")

@@ -95,7 +95,13 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 def _settings_context(request: HttpRequest, **extra: object) -> dict:
     tokens = api_tokens_active(user=request.user)
     context = {
-        "profile_form": ProfileForm(initial={"name": request.user.name}),
+        "profile_form": ProfileForm(
+            initial={
+                "name": request.user.name,
+                "email_from_name": request.user.email_from_name,
+                "email_reply_to": request.user.email_reply_to,
+            }
+        ),
         "token_form": ApiTokenForm(),
         "tokens": tokens,
         "new_token": None,
@@ -111,7 +117,12 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         form = ProfileForm(request.POST)
         if form.is_valid():
             try:
-                services.user_update_profile(user=request.user, name=form.cleaned_data["name"])
+                services.user_update_profile(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    email_from_name=form.cleaned_data["email_from_name"],
+                    email_reply_to=form.cleaned_data["email_reply_to"],
+                )
             except ApplicationError as exc:
                 add_service_errors(form, exc)
             else:

@@ -13,7 +13,7 @@ from rapport.api.auth import BearerTokenAuth, SessionCookieAuth
 from rapport.api.errors import error_response, install_exception_handlers
 
 DESCRIPTION = """
-Rapport's REST API: people, jobs, pipelines, talent pools and segments, and message templates.
+Rapport's REST API: people, jobs, pipelines, talent pools and segments, message templates and messages.
 
 **Authentication.** Send `Authorization: Bearer <token>`. A token is personal: create one in Settings or with
 `rapport create_token <email>`, which prints it once (only a hash is stored). A token acts with its user's role and
@@ -96,10 +96,11 @@ def _mount_routers() -> None:
     from rapport.accounts.api import router as accounts_router
     from rapport.candidates.api import router as candidates_router
     from rapport.jobs.api import router as jobs_router
+    from rapport.messaging.api import messages_router
     from rapport.messaging.api import router as messaging_router
     from rapport.pipeline.api import router as pipeline_router
 
-    for router in (accounts_router, candidates_router, jobs_router, pipeline_router, messaging_router):
+    for router in (accounts_router, candidates_router, jobs_router, pipeline_router, messaging_router, messages_router):
         api.add_router("", router)
 
 

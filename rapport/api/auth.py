@@ -56,6 +56,11 @@ def _throttle(identity: str) -> None:
         raise RateLimited(retry_after=min(retry_after, RATE_WINDOW_SECONDS))
 
 
+def throttle_address(request: HttpRequest, scope: str) -> None:
+    """Rate-limit an unauthenticated page by client address, with the API's limit; raises RateLimited."""
+    _throttle(f"{scope}:{_client_ip(request)}")
+
+
 def _mark_used(token: ApiToken) -> None:
     """Record use at most once a minute, so a busy script does not turn every read into a write."""
     now = timezone.now()

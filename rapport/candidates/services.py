@@ -594,6 +594,9 @@ def candidate_merge(*, actor: User | None, survivor: Candidate, merged: Candidat
     Activity.objects.filter(candidate=merged).update(candidate=survivor)
     Note.objects.filter(candidate=merged).update(candidate=survivor)
     Attachment.objects.filter(candidate=merged).update(candidate=survivor)
+    from rapport.messaging.models import Message
+
+    Message.objects.filter(candidate=merged).update(candidate=survivor)
     survivor_tags = set(CandidateTag.objects.filter(candidate=survivor).values_list("tag_id", flat=True))
     CandidateTag.objects.filter(candidate=merged).exclude(tag_id__in=survivor_tags).update(candidate=survivor)
     survivor_pools = set(PoolMembership.objects.filter(candidate=survivor).values_list("pool_id", flat=True))
@@ -638,6 +641,16 @@ def candidate_erase(*, actor: User | None, candidate: Candidate) -> None:
 
     # Free text about the person goes too; the applications' jobs, stages and dates stay for reporting.
     Application.objects.filter(candidate=candidate).update(rejection_note="")
+    from rapport.messaging.models import DUE_STATUSES, Message, MessageStatus
+
+    # Messages keep their channel, status and dates for reporting; what was waiting is never sent, and the
+    # words and addresses go.
+    Message.objects.filter(candidate=candidate, status__in=DUE_STATUSES).update(
+        status=MessageStatus.SUPPRESSED, next_attempt_at=None
+    )
+    Message.objects.filter(candidate=candidate).update(
+        to_address="", subject="", html="", text="", last_error="", in_reply_to="", references=""
+    )
     # The audit trail keeps who changed which field and when, but not the personal values themselves, including
     # those of the records merged into this one earlier (each merge entry names the record it absorbed).
     record_ids, frontier = {str(candidate.pk)}, [str(candidate.pk)]

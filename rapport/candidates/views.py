@@ -68,6 +68,7 @@ from rapport.common.errors import ApplicationError, Duplicate, NotFound
 from rapport.common.web import safe_next, scoped
 from rapport.jobs.models import JobStatus
 from rapport.jobs.selectors import job_get_for_user, jobs_visible_to, stages_for_job
+from rapport.messaging.views_compose import profile_context as messaging_profile_context
 from rapport.pipeline.selectors import days_in_stage
 from rapport.pipeline.services import application_create
 from rapport.timeline.selectors import TYPE_GROUPS, candidate_timeline, notes_for_activities
@@ -544,6 +545,7 @@ def candidate_detail_view(request: HttpRequest, candidate_id: int) -> HttpRespon
         **_timeline_context(request, candidate),
         "note_form": NoteForm(),
         "status_choices": RelationshipStatus.choices,
+        **messaging_profile_context(request.user, candidate),
     }
     return render(request, "candidates/detail.html", context)
 

@@ -1,6 +1,6 @@
 """The embedded worker: with no broker configured, background work runs on a thread beside the web server.
 
-Work is stored in the database (import jobs today; outbox and sequence steps later), so the worker only has
+Work is stored in the database (import jobs and the message outbox; sequence steps later), so the worker only has
 to poll for rows that are due. Each handler claims its rows atomically, so running two workers is safe.
 """
 
@@ -15,6 +15,8 @@ logger = logging.getLogger(__name__)
 
 # Each handler processes whatever is due and returns how many units of work it did.
 _HANDLERS: list[Callable[[], int]] = []
+# Set by `nudge` when new work is committed, so the worker starts on it at once instead of at its next poll.
+_wake = threading.Event()
 
 
 def register(handler: Callable[[], int]) -> Callable[[], int]:
@@ -25,6 +27,7 @@ def register(handler: Callable[[], int]) -> Callable[[], int]:
 def _load_handlers() -> None:
     # Importing the task modules registers their handlers.
     import rapport.candidates.tasks  # noqa: F401
+    import rapport.messaging.tasks  # noqa: F401
 
 
 def run_once() -> int:
@@ -48,11 +51,17 @@ def _close_old_connections() -> None:
             conn.close_if_unusable_or_obsolete()
 
 
+def nudge() -> None:
+    """Tell a waiting worker in this process that there is new work (call it from `transaction.on_commit`)."""
+    _wake.set()
+
+
 def run_forever(poll_seconds: float = 1.0, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
     while not stop.is_set():
-        if run_once() == 0:
-            stop.wait(poll_seconds)
+        if run_once() == 0 and not stop.is_set():
+            _wake.wait(poll_seconds)
+            _wake.clear()
 
 
 _started = False

@@ -3,6 +3,7 @@
 import re
 import secrets
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -166,6 +167,64 @@ RAPPORT_COMPANY_WEBSITE = (env("RAPPORT_COMPANY_WEBSITE") or BASE_URL).strip()
 RAPPORT_COMPANY_ADDRESS = (env("RAPPORT_COMPANY_ADDRESS") or "").strip()
 # "\n" in the variable starts a new line, so a multi-line signature fits in one environment value.
 RAPPORT_EMAIL_SIGNATURE = (env("RAPPORT_EMAIL_SIGNATURE") or "").replace("\\n", "\n").strip()
+
+
+def _email_settings(url: str) -> dict[str, object]:
+    """Django's email settings from EMAIL_URL; anything unexpected stops start-up with a message naming it."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if scheme not in ("smtp", "smtps", "smtp+tls"):
+        raise ImproperlyConfigured(
+            f"EMAIL_URL must start with smtp://, smtp+tls://, smtps:// or console://, not {url.split('://')[0]!r}"
+        )
+    if not parts.hostname:
+        raise ImproperlyConfigured("EMAIL_URL needs a host, as in smtp://user:password@mail.example.org:587")
+    try:
+        port = parts.port or {"smtp": 25, "smtp+tls": 587, "smtps": 465}[scheme]
+    except ValueError:
+        raise ImproperlyConfigured("EMAIL_URL has a port that is not a number from 1 to 65535")
+    query = parse_qs(parts.query, keep_blank_values=True)
+    unknown = set(query) - {"timeout"}
+    if unknown:
+        raise ImproperlyConfigured(f"EMAIL_URL has unknown options: {', '.join(sorted(unknown))} (only timeout)")
+    timeout = query.get("timeout", ["10"])[-1]
+    if not timeout.isdigit() or int(timeout) < 1:
+        raise ImproperlyConfigured(f"EMAIL_URL's timeout must be a whole number of seconds, not {timeout!r}")
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        # smtps:// is TLS from the first byte (port 465); smtp+tls:// upgrades with STARTTLS (port 587).
+        "EMAIL_USE_SSL": scheme == "smtps",
+        "EMAIL_USE_TLS": scheme == "smtp+tls",
+        # A stalled server must not hold the worker: the message is retried later instead.
+        "EMAIL_TIMEOUT": int(timeout),
+    }
+
+
+# Outgoing email. The default prints each message to the log, so a fresh installation never mails anyone.
+EMAIL_URL = (env("EMAIL_URL") or "console://").strip()
+_email = _email_settings(EMAIL_URL)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT", 10)
+# The address every message is sent from; each user's from-name goes in front of it and replies go to them.
+RAPPORT_EMAIL_FROM = (env("RAPPORT_EMAIL_FROM") or f"noreply@{urlsplit(BASE_URL).hostname or 'localhost'}").strip()
+if not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+", RAPPORT_EMAIL_FROM):
+    raise ImproperlyConfigured(
+        f"RAPPORT_EMAIL_FROM must be a plain address like noreply@example.org, not {RAPPORT_EMAIL_FROM!r}"
+    )
+DEFAULT_FROM_EMAIL = RAPPORT_EMAIL_FROM
+SERVER_EMAIL = RAPPORT_EMAIL_FROM
 # Counters every web worker must share (API rate limits, sign-in throttling): in Redis when there is one, else in
 # files under var/, which all the processes of one machine see (an in-process cache would let each worker count
 # alone, multiplying every limit by the number of workers).

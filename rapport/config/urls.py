@@ -16,5 +16,7 @@ urlpatterns = [
     path("segments/", include("rapport.candidates.urls_segments", namespace="segments")),
     path("import/", include("rapport.candidates.urls_import", namespace="imports")),
     path("templates/", include("rapport.messaging.urls")),
+    path("messages/", include("rapport.messaging.urls_messages", namespace="messages")),
+    path("u/", include("rapport.messaging.urls_unsubscribe", namespace="unsubscribe")),
     path("", include("rapport.candidates.urls")),
 ]

@@ -1,4 +1,4 @@
-"""API: message templates and their preview."""
+"""API: message templates and their preview, and messages (send one, list, get with its events)."""
 
 from datetime import datetime
 from typing import Any, Literal
@@ -6,13 +6,21 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from rapport.accounts.permissions import Capability, ensure
 from rapport.api.idempotency import DESCRIPTION as IDEMPOTENCY
 from rapport.api.idempotency import idempotent
 from rapport.api.schemas import Id, InputSchema, PageParams, keyset_page, listing, path_id, responses, str_id
 from rapport.messaging import services
-from rapport.messaging.models import MessageTemplate
+from rapport.messaging.models import Message, MessageTemplate
 from rapport.messaging.rendering import FIELDS, LINKS
-from rapport.messaging.selectors import message_template_get_for_user, message_template_list, message_template_preview
+from rapport.messaging.selectors import (
+    message_events,
+    message_get_for_user,
+    message_list,
+    message_template_get_for_user,
+    message_template_list,
+    message_template_preview,
+)
 
 router = Router(tags=["Templates"])
 
@@ -201,3 +209,164 @@ def preview_template(request: HttpRequest, template_id: str, payload: PreviewIn)
         application_id=payload.application_id,
     )
     return {"subject": rendered.subject, "html": rendered.html, "text": rendered.text, "language": rendered.language}
+
+
+# --- messages -------------------------------------------------------------------------------------------------------
+
+messages_router = Router(tags=["Messages"])
+
+StatusName = Literal["queued", "scheduled", "sending", "sent", "delivered", "failed", "bounced", "suppressed"]
+
+
+class MessageCreate(InputSchema):
+    candidate_id: Id
+    channel: ChannelName = Field("email", description="Only `email` can be sent for now; the others answer 422.")
+    template_id: Id | None = Field(
+        None,
+        description="A template to send; the person's `language` picks its variant. With `body` as well, the "
+        "given text is sent and the template is recorded as where it came from.",
+    )
+    subject: str | None = Field(None, description="With `body`: the subject, a template text like the body.")
+    body: str | None = Field(None, description="Markdown with merge fields; wins over the template's text.")
+    job_id: Id | None = Field(None, description="Fills `job.*`; the person's application to it fills `application.*`.")
+    send_at: datetime | None = Field(
+        None, description="ISO-8601 with a time zone; the message is `scheduled` until then. Leave out to send now."
+    )
+
+
+class MessageAccepted(Schema):
+    id: str
+    status: StatusName
+
+
+class MessageEvent(Schema):
+    type: str = Field(..., examples=["message.sent"])
+    occurred_at: datetime
+    reason: str | None = None
+
+
+class MessageOut(Schema):
+    id: str
+    candidate_id: str
+    channel: ChannelName
+    direction: Literal["outbound", "inbound"]
+    status: StatusName
+    to_address: str
+    subject: str
+    body_text: str
+    template_id: str | None
+    job_id: str | None
+    sent_by_id: str | None
+    scheduled_for: datetime | None
+    sent_at: datetime | None
+    created_at: datetime
+    attempts: int
+    last_error: str = Field(..., description="Why the last try failed or the message was not sent; empty otherwise.")
+
+    @staticmethod
+    def resolve_id(obj: Message) -> str:
+        return str(obj.pk)
+
+    @staticmethod
+    def resolve_candidate_id(obj: Message) -> str:
+        return str(obj.candidate_id)
+
+    @staticmethod
+    def resolve_body_text(obj: Message) -> str:
+        return obj.text
+
+    @staticmethod
+    def resolve_template_id(obj: Message) -> str | None:
+        return str_id(obj.template_id)
+
+    @staticmethod
+    def resolve_job_id(obj: Message) -> str | None:
+        return str_id(obj.job_id)
+
+    @staticmethod
+    def resolve_sent_by_id(obj: Message) -> str | None:
+        return str_id(obj.sent_by_id)
+
+
+class MessageDetail(MessageOut):
+    html: str = Field(..., description="The HTML part as sent (email only).")
+    events: list[MessageEvent] = Field(..., description="The message's timeline events, oldest first.")
+
+    @staticmethod
+    def resolve_events(obj: Message) -> list[dict[str, Any]]:
+        return [
+            {"type": a.type, "occurred_at": a.occurred_at, "reason": (a.payload or {}).get("reason")}
+            for a in message_events(message=obj)
+        ]
+
+
+class MessagePage(Schema):
+    items: list[MessageOut]
+    next_cursor: str | None
+
+
+class MessageParams(PageParams):
+    candidate_id: str | None = Field(None, description="Only this person's messages.")
+    candidate: str | None = Field(None, description="The same as `candidate_id`.")
+    status: StatusName | None = None
+
+
+@messages_router.post(
+    "/messages",
+    response=responses({202: MessageAccepted}, 400, 403, 404, 409, 422),
+    summary="Send a message to one person",
+    description="202 `{id, status}`: the message is rendered for the person now and queued (or `scheduled` with "
+    "`send_at`); delivery happens in the background, so follow `GET /messages/{id}`. Give a `template_id`, or a "
+    "`body` (and `subject` for email). Refused with 422 naming the field: a template that does not render for this "
+    "person, a person with no email address, marked do not contact, or on the suppression list. Admins and "
+    "recruiters only (403 for other roles); a person out of scope is 404. The `Idempotency-Key` also keeps the "
+    "outbox from ever holding the message twice. " + IDEMPOTENCY,
+)
+@idempotent
+def send_message(request: HttpRequest, payload: MessageCreate) -> Status:
+    from rapport.candidates.selectors import candidate_get_for_user
+    from rapport.jobs.selectors import job_get_for_user
+
+    user = request.auth
+    candidate = candidate_get_for_user(user=user, candidate_id=payload.candidate_id)
+    ensure(user, Capability.SEND_MESSAGES)
+    template = (
+        message_template_get_for_user(user=user, template_id=payload.template_id) if payload.template_id else None
+    )
+    job = job_get_for_user(user=user, job_id=payload.job_id) if payload.job_id else None
+    message = services.message_send(
+        actor=user,
+        candidate=candidate,
+        template=template,
+        subject=payload.subject,
+        body=payload.body,
+        job=job,
+        send_at=payload.send_at,
+        channel=payload.channel,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+    return Status(202, {"id": str(message.pk), "status": message.status})
+
+
+@messages_router.get(
+    "/messages",
+    response=responses({200: MessagePage}, 400, 422),
+    summary="List messages",
+    description=listing(
+        "Messages, newest first, filtered by person (`candidate_id`, or `candidate`) and `status`. Messages are "
+        "for admins and recruiters; other roles get an empty list."
+    ),
+)
+def list_messages(request: HttpRequest, params: Query[MessageParams]) -> dict[str, Any]:
+    qs = message_list(user=request.auth, candidate_id=params.candidate_id or params.candidate, status=params.status)
+    items, next_cursor = keyset_page(qs, limit=params.limit, cursor=params.cursor)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@messages_router.get(
+    "/messages/{message_id}",
+    response=responses({200: MessageDetail}, 404),
+    summary="One message, with its status and events",
+)
+def get_message(request: HttpRequest, message_id: str) -> Message:
+    return message_get_for_user(user=request.auth, message_id=path_id(message_id))

@@ -114,3 +114,35 @@ class TemplateForm(StyledFormMixin, forms.Form):
                 if language:
                     mapping[f"variants.{language}.{part}"] = f"variant_{i}_{part}"
         return mapping
+
+
+class ComposeForm(StyledFormMixin, forms.Form):
+    """One email to one person: a template to start from (optional), the text, and when to send it."""
+
+    template = forms.ModelChoiceField(
+        queryset=MessageTemplate.objects.none(), required=False, empty_label="No template", label="Template"
+    )
+    job = forms.ModelChoiceField(queryset=None, required=False, empty_label="No job", label="About the job")
+    subject = forms.CharField(max_length=300, required=False, label="Subject")
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "true", "maxlength": 20000}),
+        max_length=20000,
+        required=False,
+        # Kept as typed, so the line numbers in error messages match the lines the sender sees.
+        strip=False,
+        label="Message",
+        help_text="Markdown, with merge fields such as {{ candidate.first_name }}.",
+    )
+    send_at = forms.DateTimeField(
+        required=False,
+        label="Send at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        error_messages={"invalid": "Enter a date and time."},
+    )
+
+    def __init__(self, *args: Any, templates: Any, jobs: Any, timezone_name: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates
+        self.fields["job"].queryset = jobs
+        self.fields["send_at"].help_text = f"In {timezone_name} time. Leave empty and use “Send now” to send at once."

@@ -51,3 +51,101 @@ class MessageTemplate(models.Model):
     @property
     def languages(self) -> list[str]:
         return [v["language"] for v in self.variants or []]
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SCHEDULED = "scheduled", "Scheduled"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    BOUNCED = "bounced", "Bounced"
+    SUPPRESSED = "suppressed", "Not sent"
+
+
+class MessageDirection(models.TextChoices):
+    OUTBOUND = "outbound", "Outbound"
+    INBOUND = "inbound", "Inbound"
+
+
+# The states the outbox worker picks up once `next_attempt_at` has passed; SENDING is a lease that a crashed
+# worker leaves behind, so it is taken up again when the lease runs out.
+DUE_STATUSES = [MessageStatus.QUEUED, MessageStatus.SCHEDULED, MessageStatus.SENDING]
+
+
+class Message(models.Model):
+    """One message to or from a person; outgoing ones are the outbox, rendered in full before they are queued.
+
+    The text is frozen at compose time, so what the worker sends is exactly what the sender previewed, and the
+    message stays readable on the profile after its template changes or is deleted.
+    """
+
+    candidate = models.ForeignKey("candidates.Candidate", on_delete=models.CASCADE, related_name="messages")
+    application = models.ForeignKey(
+        "pipeline.Application", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    template = models.ForeignKey(
+        MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    channel = models.CharField(max_length=10, choices=TemplateChannel.choices, default=TemplateChannel.EMAIL)
+    direction = models.CharField(max_length=10, choices=MessageDirection.choices, default=MessageDirection.OUTBOUND)
+    to_address = models.CharField(max_length=254)
+    from_header = models.CharField(max_length=400, blank=True)
+    reply_to = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    html = models.TextField(blank=True)
+    text = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the worker should next look at it: the send time, the next retry, or the end of a sending lease.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    message_id = models.CharField(max_length=255, unique=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    references = models.TextField(blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The worker's "what is due" query touches only live rows, however long the history grows.
+            models.Index(fields=["next_attempt_at"], name="message_due", condition=models.Q(status__in=DUE_STATUSES)),
+            models.Index(fields=["candidate", "-created_at", "-id"], name="message_candidate_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.to_address}: {self.subject or self.text[:40]}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in DUE_STATUSES
+
+
+class SuppressionReason(models.TextChoices):
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    HARD_BOUNCE = "hard_bounce", "Hard bounce"
+    COMPLAINT = "complaint", "Spam complaint"
+    MANUAL = "manual", "Added by the team"
+
+
+class Suppression(models.Model):
+    """An address we must not write to on a channel; checked when composing and again just before sending."""
+
+    address = models.CharField(max_length=254)  # lower-cased email, or E.164 phone
+    channel = models.CharField(max_length=10, choices=TemplateChannel.choices, default=TemplateChannel.EMAIL)
+    reason = models.CharField(max_length=20, choices=SuppressionReason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["address", "channel"], name="suppression_address_channel")]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.channel}): {self.reason}"

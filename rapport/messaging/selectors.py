@@ -1,4 +1,4 @@
-"""Reads of message templates, and the merge context a template is rendered against."""
+"""Reads of message templates and messages, and the merge context a template is rendered against."""
 
 from typing import Any
 
@@ -12,7 +12,14 @@ from rapport.candidates.selectors import custom_field_definitions
 from rapport.common.errors import NotFound, ValidationFailed
 from rapport.common.ids import parse_id
 from rapport.jobs.models import Job
-from rapport.messaging.models import MessageTemplate, TemplateCategory, TemplateChannel
+from rapport.messaging.models import (
+    Message,
+    MessageStatus,
+    MessageTemplate,
+    Suppression,
+    TemplateCategory,
+    TemplateChannel,
+)
 from rapport.messaging.rendering import Record, RenderedMessage, render_message
 
 
@@ -181,6 +188,113 @@ def message_template_preview(
     context = merge_context(candidate=candidate, job=job, application=application, sender=user)
     return render_message(
         channel=template.channel,
+        language=template.language,
+        subject=template.subject,
+        body=template.body,
+        variants=template.variants or [],
+        context=context,
+    )
+
+
+# --- messages -------------------------------------------------------------------------------------------------------
+
+
+def messages_visible_to(user: User) -> QuerySet[Message]:
+    """Messages of the people a user sees, for the roles that write to candidates; other roles see none (404)."""
+    from rapport.candidates.selectors import candidates_visible_to
+
+    if not can(user, Capability.SEND_MESSAGES):
+        return Message.objects.none()
+    return Message.objects.filter(candidate__in=candidates_visible_to(user))
+
+
+def message_get_for_user(*, user: User, message_id: Any) -> Message:
+    try:
+        pk = parse_id(message_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such message.")
+    message = messages_visible_to(user).select_related("candidate", "sent_by", "template").filter(pk=pk).first()
+    if message is None:
+        raise NotFound("No such message.")
+    return message
+
+
+def message_list(*, user: User, candidate_id: Any = None, status: str | None = None) -> QuerySet[Message]:
+    qs = messages_visible_to(user)
+    if candidate_id not in (None, ""):
+        try:
+            qs = qs.filter(candidate_id=parse_id(candidate_id))
+        except (TypeError, ValueError):
+            return qs.none()
+    if status in MessageStatus.values:
+        qs = qs.filter(status=status)
+    return qs.select_related("sent_by")
+
+
+def candidate_messages(*, user: User, candidate: Candidate, limit: int = 20) -> list[Message]:
+    """A person's newest messages for their profile (uses the (candidate, -created_at) index)."""
+    return list(
+        messages_visible_to(user)
+        .filter(candidate=candidate)
+        .select_related("sent_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def message_events(*, message: Message) -> list[Any]:
+    """The timeline events about one message, oldest first."""
+    from rapport.timeline.models import Activity
+
+    return list(
+        Activity.objects.filter(candidate_id=message.candidate_id, type__startswith="message.")
+        .filter(payload__message_id=message.pk)
+        .order_by("occurred_at", "id")
+    )
+
+
+def primary_email(candidate: Candidate) -> str:
+    return candidate.emails.order_by("position", "id").values_list("email", flat=True).first() or ""
+
+
+def suppression_for(*, address: str, channel: str) -> Suppression | None:
+    return Suppression.objects.filter(address=address.strip().lower(), channel=channel).first()
+
+
+def message_render(
+    *,
+    sender: User,
+    candidate: Candidate,
+    address: str,
+    template: MessageTemplate | None = None,
+    subject: str | None = None,
+    body: str | None = None,
+    job: Job | None = None,
+    application: Any = None,
+    channel: str = TemplateChannel.EMAIL,
+) -> RenderedMessage:
+    """What one person would get: `subject`/`body` when given (edited text), else the template in their language.
+
+    The unsubscribe and preferences links are the person's own signed links, so the preview shows exactly what
+    is sent. Errors (syntax, unknown fields, a job field with no job) raise TemplateInvalid naming field and line.
+    """
+    from rapport.messaging.links import preferences_url, unsubscribe_url
+    from rapport.messaging.rendering import validate_parts
+
+    own_text = body is not None and body.strip() != ""
+    if own_text:
+        validate_parts({"subject": subject or "", "body": body or ""}, custom_keys=custom_field_keys())
+    elif template is None:
+        raise ValidationFailed.single("body", "Write the message, or pick a template.")
+    context = merge_context(candidate=candidate, job=job, application=application, sender=sender)
+    links = {"address": address, "channel": channel, "candidate_id": candidate.pk}
+    context["unsubscribe_link"] = unsubscribe_url(**links)
+    context["preferences_link"] = preferences_url(**links)
+    if own_text or template is None:
+        return render_message(
+            channel=channel, language="", subject=subject or "", body=body or "", variants=[], context=context
+        )
+    return render_message(
+        channel=channel,
         language=template.language,
         subject=template.subject,
         body=template.body,

@@ -1,19 +1,43 @@
-"""Writes of message templates: every save is checked (syntax and merge fields) and audited."""
+"""Writes of messaging: templates (checked and audited on save), sending through the outbox, and suppression.
 
+Sending is two steps. `message_send` renders the message for the person, checks it can go, and stores it in the
+outbox (queued, or scheduled for later). `outbox_deliver_due` (run by the embedded worker now, by a Celery task
+later) claims what is due, checks again at send time, and hands it to the channel's transport.
+"""
+
+import logging
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from rapport.accounts.models import User
 from rapport.accounts.permissions import Capability, ensure
-from rapport.common.errors import ValidationFailed
+from rapport.candidates.models import Candidate, RelationshipStatus
+from rapport.common import embedded_worker
+from rapport.common.errors import Conflict, NotFound, ValidationFailed
 from rapport.common.ids import parse_id
-from rapport.jobs.models import Stage, StageTemplate
-from rapport.messaging.models import MessageTemplate, TemplateCategory, TemplateChannel
+from rapport.jobs.models import Job, Stage, StageTemplate
+from rapport.messaging.channels.base import DeliveryError
+from rapport.messaging.models import (
+    DUE_STATUSES,
+    Message,
+    MessageDirection,
+    MessageStatus,
+    MessageTemplate,
+    Suppression,
+    SuppressionReason,
+    TemplateCategory,
+    TemplateChannel,
+)
 from rapport.messaging.rendering import LANGUAGE_CODE, normalise_language, validate_parts
-from rapport.messaging.selectors import custom_field_keys
-from rapport.timeline.services import audit_record
+from rapport.messaging.selectors import custom_field_keys, message_render, primary_email, suppression_for
+from rapport.timeline.services import activity_record, audit_record
+
+logger = logging.getLogger(__name__)
 
 MAX_NAME = 120
 MAX_SUBJECT = 300
@@ -224,3 +248,382 @@ def message_template_delete(*, actor: User, template: MessageTemplate) -> None:
         changes={"name": template.name, "channel": template.channel, "category": template.category},
     )
     template.delete()
+
+
+# --- sending --------------------------------------------------------------------------------------------------------
+
+MAX_SCHEDULE_AHEAD = timedelta(days=366)
+# A send time a moment in the past (a slow form, clock skew) means "now", not an error.
+SCHEDULE_GRACE = timedelta(minutes=1)
+# Retries: 1, 2, 4 … minutes apart, at most 6 hours, 8 tries in all (about 8½ hours), then the message fails.
+MAX_ATTEMPTS = 8
+RETRY_BASE = timedelta(minutes=1)
+RETRY_CAP = timedelta(hours=6)
+# How long a claimed message may stay "sending" before another worker may take it up (the first one crashed).
+SENDING_LEASE = timedelta(minutes=10)
+DELIVERY_BATCH = 50
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_CAP)
+
+
+def _sender_name(user: User) -> str:
+    from django.conf import settings
+
+    if user.email_from_name:
+        return user.email_from_name
+    name = user.name or user.email
+    return f"{name} at {settings.RAPPORT_ORG_NAME}"
+
+
+def _blocked_reason(*, candidate: Candidate, address: str, channel: str) -> str | None:
+    """Why this person must not get a message now, or None: checked when composing and again at send time."""
+    if candidate.erased_at is not None:
+        return "This person's data was erased."
+    if candidate.relationship_status == RelationshipStatus.DO_NOT_CONTACT:
+        return f"{candidate.full_name} is marked do not contact."
+    suppression = suppression_for(address=address, channel=channel)
+    if suppression is not None:
+        return f"{address} is on the suppression list ({suppression.get_reason_display().lower()})."
+    return None
+
+
+def _send_time(send_at: datetime | None, now: datetime) -> datetime | None:
+    """The scheduled time, or None for "now"; refuses the past and the far future."""
+    if send_at is None:
+        return None
+    if timezone.is_naive(send_at):
+        raise ValidationFailed.single("send_at", "Give the time with its time zone.")
+    if send_at < now - SCHEDULE_GRACE:
+        raise ValidationFailed.single("send_at", "This time has passed; pick a time in the future, or send now.")
+    if send_at > now + MAX_SCHEDULE_AHEAD:
+        raise ValidationFailed.single("send_at", "Schedule at most a year ahead.")
+    return send_at if send_at > now else None
+
+
+def _existing_for_key(*, actor: User, key: str) -> Message | None:
+    existing = Message.objects.filter(idempotency_key=key).first()
+    if existing is not None and existing.sent_by_id != actor.pk:
+        raise Conflict("This idempotency key was already used.", fields={"idempotency_key": ["Already used."]})
+    return existing
+
+
+@transaction.atomic
+def message_send(
+    *,
+    actor: User,
+    candidate: Candidate,
+    template: MessageTemplate | None = None,
+    subject: str | None = None,
+    body: str | None = None,
+    job: Job | None = None,
+    application: Any = None,
+    send_at: datetime | None = None,
+    idempotency_key: str | None = None,
+    channel: str = TemplateChannel.EMAIL,
+    reply_to_message: Message | None = None,
+) -> Message:
+    """Render a message for one person and put it in the outbox, to go now or at `send_at`.
+
+    `subject`/`body` (a template text, perhaps edited from `template`) win over the template's own text; with only
+    a template, the person's language picks its variant. Rendering errors are refused with the field and line, so a
+    literal `{{ … }}` never goes out. The same `idempotency_key` from the same sender returns the first message.
+    """
+    from rapport.candidates.selectors import candidates_visible_to
+    from rapport.jobs.selectors import jobs_visible_to
+    from rapport.messaging.channels.email.transport import from_header, message_domain
+
+    ensure(actor, Capability.SEND_MESSAGES)
+    if not candidates_visible_to(actor).filter(pk=candidate.pk).exists():
+        raise NotFound("No such person.")
+    key = (idempotency_key or "").strip() or None
+    if key is not None:
+        if len(key) > 255:
+            raise ValidationFailed.single("idempotency_key", "Use at most 255 characters.")
+        existing = _existing_for_key(actor=actor, key=key)
+        if existing is not None:
+            return existing
+    if channel != TemplateChannel.EMAIL:
+        raise ValidationFailed.single("channel", "Only email can be sent for now.")
+    if template is not None and template.channel != channel:
+        raise ValidationFailed.single("template_id", f"This is a {template.get_channel_display()} template.")
+    if job is not None and not jobs_visible_to(actor).filter(pk=job.pk).exists():
+        raise NotFound("No such job.")
+    if application is not None:
+        if application.candidate_id != candidate.pk:
+            raise ValidationFailed.single("application_id", "This application belongs to someone else.")
+        job = job or application.job
+    elif job is not None:
+        application = job.applications.filter(candidate=candidate).select_related("stage", "job").first()
+    if reply_to_message is not None and reply_to_message.candidate_id != candidate.pk:
+        raise ValidationFailed.single("reply_to_id", "That message was to someone else.")
+
+    address = primary_email(candidate)
+    if not address:
+        raise ValidationFailed.single("candidate_id", f"{candidate.full_name} has no email address. Add one first.")
+    blocked = _blocked_reason(candidate=candidate, address=address, channel=channel)
+    if blocked:
+        raise ValidationFailed.single("candidate_id", blocked)
+
+    use_own_text = body is not None and body.strip() != ""
+    if use_own_text:
+        subject = " ".join((subject or "").split())
+    elif template is None:
+        raise ValidationFailed.single("body", "Write the message, or pick a template.")
+    if reply_to_message is not None and not subject:
+        subject = reply_to_message.subject
+        if not subject.lower().startswith("re:"):
+            subject = f"Re: {subject}"
+    if use_own_text:
+        errors: dict[str, list[str]] = {}
+        if not subject:
+            errors["subject"] = ["An email needs a subject."]
+        elif len(subject) > MAX_SUBJECT:
+            errors["subject"] = [f"Use at most {MAX_SUBJECT:,} characters."]
+        if len(body) > MAX_BODY:
+            errors["body"] = [f"Use at most {MAX_BODY:,} characters."]
+        if errors:
+            field, messages = next(iter(errors.items()))
+            raise ValidationFailed(f"Please check {field}: {messages[0]}", fields=errors)
+    rendered = message_render(
+        sender=actor,
+        candidate=candidate,
+        address=address,
+        template=None if use_own_text else template,
+        subject=subject,
+        body=body,
+        job=job,
+        application=application,
+        channel=channel,
+    )
+    if len(rendered.subject) > MAX_SUBJECT:
+        raise ValidationFailed.single(
+            "subject", f"With the fields filled in, the subject is longer than {MAX_SUBJECT}."
+        )
+
+    now = timezone.now()
+    scheduled_for = _send_time(send_at, now)
+    references = ""
+    if reply_to_message is not None:
+        references = " ".join(filter(None, [reply_to_message.references, reply_to_message.message_id]))
+    fields = {
+        "candidate": candidate,
+        "application": application,
+        "job": job,
+        "template": template,
+        "channel": channel,
+        "direction": MessageDirection.OUTBOUND,
+        "to_address": address,
+        "from_header": from_header(name=_sender_name(actor)),
+        "reply_to": actor.email_reply_to or actor.email,
+        "subject": rendered.subject,
+        "html": rendered.html,
+        "text": rendered.text,
+        "status": MessageStatus.SCHEDULED if scheduled_for else MessageStatus.QUEUED,
+        "scheduled_for": scheduled_for,
+        "next_attempt_at": scheduled_for or now,
+        "message_id": f"<{uuid.uuid4().hex}@{message_domain()}>",
+        "in_reply_to": reply_to_message.message_id if reply_to_message is not None else "",
+        "references": references,
+        "sent_by": actor,
+        "idempotency_key": key,
+        "created_at": now,
+    }
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(**fields)
+    except IntegrityError:
+        # The same key arrived twice at once: the first one's message is the answer to both.
+        existing = _existing_for_key(actor=actor, key=key) if key else None
+        if existing is None:
+            raise
+        return existing
+    activity_record(
+        type="message.queued",
+        candidate=candidate,
+        application=application,
+        job=job,
+        actor=actor,
+        occurred_at=now,
+        payload={
+            "message_id": message.pk,
+            "channel": channel,
+            "subject": message.subject,
+            "status": message.status,
+            "scheduled_for": scheduled_for.isoformat() if scheduled_for else None,
+            "template_id": template.pk if template is not None else None,
+        },
+    )
+    # Wake the worker once the row is visible to it, instead of waiting for its next poll.
+    transaction.on_commit(embedded_worker.nudge)
+    return message
+
+
+# --- delivery -------------------------------------------------------------------------------------------------------
+
+
+def _claim_due(*, limit: int, now: datetime) -> list[Message]:
+    """Take up to `limit` due outbox rows for this run, atomically: two workers never claim the same row.
+
+    The conditional UPDATE re-checks "still due" row by row, so a row another run claimed a moment earlier (now
+    "sending" with a lease in the future) is skipped; each claim gets its own token to find its rows again.
+    """
+    due = Q(status__in=DUE_STATUSES, next_attempt_at__lte=now, direction=MessageDirection.OUTBOUND)
+    ids = list(Message.objects.filter(due).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return []
+    token = uuid.uuid4().hex
+    Message.objects.filter(due, pk__in=ids).update(
+        status=MessageStatus.SENDING, claim_token=token, next_attempt_at=now + SENDING_LEASE
+    )
+    return list(
+        Message.objects.filter(pk__in=ids, claim_token=token, status=MessageStatus.SENDING)
+        .select_related("candidate", "sent_by", "job", "application")
+        .order_by("id")
+    )
+
+
+def _activity_payload(message: Message, **extra: Any) -> dict[str, Any]:
+    return {"message_id": message.pk, "channel": message.channel, "subject": message.subject, **extra}
+
+
+@transaction.atomic
+def _settle(message: Message, *, activity: str | None, tried: bool, **changes: Any) -> bool:
+    """Record the outcome of one claimed message, unless its lease ran out and another run took it over."""
+    attempts = F("attempts") + 1 if tried else F("attempts")
+    updated = Message.objects.filter(pk=message.pk, claim_token=message.claim_token, status=MessageStatus.SENDING)
+    if not updated.update(attempts=attempts, claim_token="", **changes):
+        return False
+    message.refresh_from_db()
+    if activity:
+        activity_record(
+            type=activity,
+            candidate=message.candidate,
+            application=message.application,
+            job=message.job,
+            actor=message.sent_by,
+            payload=_activity_payload(message, status=message.status, reason=message.last_error or None),
+        )
+    return True
+
+
+def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = None) -> int:
+    """Send what is due in the outbox; returns how many messages it settled. Safe to run twice, or in parallel.
+
+    At send time it checks again that the person may be written to (do not contact, suppression list). Transient
+    failures (no connection, SMTP 4xx) go back to the queue with exponential backoff, up to MAX_ATTEMPTS; permanent
+    ones (SMTP 5xx) fail at once with the server's reason. A plain function, so a Celery task can call it too.
+    """
+    from rapport.messaging.channels.email.transport import EmailTransport
+
+    now = now or timezone.now()
+    claimed = _claim_due(limit=limit, now=now)
+    if not claimed:
+        return 0
+    settled = 0
+    server_down: DeliveryError | None = None
+    with EmailTransport() as transport:
+        for message in claimed:
+            blocked = _blocked_reason(candidate=message.candidate, address=message.to_address, channel=message.channel)
+            if blocked:
+                settled += _settle(
+                    message,
+                    activity="message.failed",
+                    tried=False,
+                    status=MessageStatus.SUPPRESSED,
+                    last_error=blocked,
+                    next_attempt_at=None,
+                )
+                continue
+            try:
+                if server_down is not None:
+                    # The server refused the connection for the message before; the rest of the batch waits too.
+                    raise server_down
+                transport.send(message)
+            except DeliveryError as exc:
+                if exc.transient and exc.server_down:
+                    server_down = exc
+                settled += _settle_failure(message, exc, now=timezone.now())
+            else:
+                sent_at = timezone.now()
+                settled += _settle(
+                    message,
+                    activity="message.sent",
+                    tried=True,
+                    status=MessageStatus.SENT,
+                    sent_at=sent_at,
+                    last_error="",
+                    next_attempt_at=None,
+                )
+    return settled
+
+
+def _settle_failure(message: Message, exc: DeliveryError, *, now: datetime) -> bool:
+    attempts = message.attempts + 1
+    if exc.transient and attempts < MAX_ATTEMPTS:
+        logger.info("message %s: transient failure (try %s): %s", message.pk, attempts, exc.reason)
+        return _settle(
+            message,
+            activity=None,
+            tried=True,
+            status=MessageStatus.QUEUED,
+            last_error=exc.reason,
+            next_attempt_at=now + retry_delay(attempts),
+        )
+    reason = exc.reason if not exc.transient else f"Gave up after {attempts} tries: {exc.reason}"
+    logger.warning("message %s failed: %s", message.pk, reason)
+    return _settle(
+        message,
+        activity="message.failed",
+        tried=True,
+        status=MessageStatus.FAILED,
+        last_error=reason,
+        next_attempt_at=None,
+    )
+
+
+# --- suppression ----------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def suppression_add(
+    *,
+    address: str,
+    channel: str,
+    reason: str,
+    candidate: Candidate | None = None,
+    actor: User | None = None,
+    source: str = "",
+) -> Suppression:
+    """Stop all messages to an address on a channel. Doing it again changes nothing and records nothing."""
+    if reason not in SuppressionReason.values:
+        raise ValidationFailed.single("reason", f"Choose one of: {', '.join(SuppressionReason.values)}.")
+    address = address.strip().lower()
+    suppression, created = Suppression.objects.get_or_create(
+        address=address, channel=channel, defaults={"reason": reason}
+    )
+    if created and candidate is not None and candidate.erased_at is None:
+        activity_record(
+            type="candidate.unsubscribed" if reason == SuppressionReason.UNSUBSCRIBED else "consent.withdrawn",
+            candidate=candidate,
+            actor=actor,
+            payload={"channel": channel, "address": address, "reason": reason, "source": source},
+        )
+    return suppression
+
+
+@transaction.atomic
+def suppression_remove_unsubscribe(*, address: str, channel: str, candidate: Candidate | None = None) -> bool:
+    """The person asks to hear from us again. Only their own unsubscribe is undone; bounces and complaints stay."""
+    address = address.strip().lower()
+    deleted, _ = Suppression.objects.filter(
+        address=address, channel=channel, reason=SuppressionReason.UNSUBSCRIBED
+    ).delete()
+    if deleted and candidate is not None and candidate.erased_at is None:
+        activity_record(
+            type="consent.given",
+            candidate=candidate,
+            payload={"channel": channel, "address": address, "source": "preferences page"},
+        )
+    return bool(deleted)

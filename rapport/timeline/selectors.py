@@ -16,6 +16,7 @@ TYPE_GROUPS = {
         "application.hired",
     ],
     "messages": [
+        "message.queued",
         "message.sent",
         "message.delivered",
         "message.opened",
@@ -23,6 +24,9 @@ TYPE_GROUPS = {
         "message.received",
         "message.bounced",
         "message.failed",
+        "candidate.unsubscribed",
+        "consent.given",
+        "consent.withdrawn",
     ],
     "changes": [
         "candidate.created",

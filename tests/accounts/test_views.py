@@ -146,3 +146,21 @@ def test_revoke_own_token_but_not_someone_elses(recruiter, admin_user):
     theirs.refresh_from_db()
     assert mine.revoked_at is not None
     assert theirs.revoked_at is None
+
+
+def test_a_user_sets_the_name_and_reply_to_of_their_email(recruiter):
+    client = signed_in(recruiter)
+
+    response = client.post(
+        reverse("accounts:settings"),
+        {"name": "Riley", "email_from_name": "  Riley at\nAcme ", "email_reply_to": "Riley@Acme.example"},
+    )
+    bad = client.post(reverse("accounts:settings"), {"name": "Riley", "email_reply_to": "not an address"})
+
+    assert response.status_code == 302
+    recruiter.refresh_from_db()
+    assert recruiter.email_from_name == "Riley at Acme"
+    assert recruiter.email_reply_to == "riley@acme.example"
+    assert bad.status_code == 422 and "Enter a valid email address." in bad.content.decode()
+    page = client.get(reverse("accounts:settings")).content.decode()
+    assert 'value="Riley at Acme"' in page and 'value="riley@acme.example"' in page

@@ -344,10 +344,31 @@ def activity_sentence(activity: object, subject_name: str = "") -> SafeString:
     if kind == "document.uploaded":
         kind_label = {"resume": "a résumé", "cover_letter": "a cover letter"}.get(payload.get("kind", ""), "a file")
         return format_html("{} uploaded {}: {}", strong(who), kind_label, payload.get("name", ""))
+    if kind == "message.queued":
+        if payload.get("scheduled_for"):
+            return format_html(
+                "{} scheduled an email to {}: {}", strong(who), person, strong(payload.get("subject", ""))
+            )
+        return format_html("{} wrote an email to {}: {}", strong(who), person, strong(payload.get("subject", "")))
+    if kind == "message.sent":
+        return format_html("Email sent to {}: {}", person, strong(payload.get("subject", "")))
+    if kind == "message.failed":
+        status = "not sent" if payload.get("status") == "suppressed" else "failed"
+        return format_html(
+            "Email {} to {}: {} ({})", status, person, strong(payload.get("subject", "")), payload.get("reason") or ""
+        )
     if kind.startswith("message."):
         verb = kind.split(".", 1)[1]
         subject = payload.get("subject") or payload.get("channel") or "message"
         return format_html("Message {}: {}", verb, subject)
+    if kind == "candidate.unsubscribed":
+        return format_html("{} unsubscribed from {}", person, payload.get("channel", "email"))
+    if kind == "consent.given":
+        return format_html("{} agreed to hear from us again by {}", person, payload.get("channel", "email"))
+    if kind == "consent.withdrawn":
+        return format_html(
+            "{} can no longer be sent {}: {}", person, payload.get("channel", "email"), payload.get("reason", "")
+        )
     return format_html("{} · {}", strong(who), kind.replace(".", " ").replace("_", " "))
 
 

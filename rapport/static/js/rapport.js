@@ -18,6 +18,7 @@
  *   data-repeat                repeatable inputs: [data-repeat-add] adds a row, [data-repeat-remove] drops one
  *   data-validate-url          on a form: each field is checked on the server when the user leaves it
  *   data-activate-tab="v"      clicks the tab [data-tab=v] and focuses its group's textarea (quick actions)
+ *   data-open-details="#id"    opens that <details> panel and focuses its first field (the profile's Email)
  *   Rapport.toast(msg, level)  shows a toast; the server can also send HX-Trigger: {"rapport:toast": {...}}
  */
 (function () {
@@ -495,6 +496,19 @@
       field.scrollIntoView({ block: "center" });
       field.focus();
     }
+  });
+
+  /* ---------- Quick actions that open a collapsed panel ---------- */
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest("[data-open-details]");
+    if (!btn) return;
+    var panel = $(btn.getAttribute("data-open-details"));
+    if (!panel) return;
+    e.preventDefault();
+    panel.open = true;
+    panel.scrollIntoView({ block: "start" });
+    var field = $("select, input:not([type=hidden]), textarea", panel);
+    if (field) field.focus();
   });
 
   /* ---------- Keyboard shortcuts ---------- */

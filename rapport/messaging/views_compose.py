@@ -1,0 +1,210 @@
+"""The profile's Email panel: compose from a template, preview, send now or schedule; and the person's messages.
+
+Only roles that may message candidates (admins and recruiters) get these fragments; the profile leaves them out
+for the others, and the endpoints answer 403. People out of scope are 404, as everywhere.
+"""
+
+import json
+import zoneinfo
+from typing import Any
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from rapport.accounts.models import User
+from rapport.accounts.permissions import Capability, can, ensure
+from rapport.candidates.models import Candidate
+from rapport.candidates.selectors import candidate_get_for_user
+from rapport.common.errors import ApplicationError, ValidationFailed
+from rapport.common.web import add_service_errors, scoped
+from rapport.jobs.selectors import jobs_visible_to
+from rapport.messaging.forms import ComposeForm
+from rapport.messaging.models import MessageTemplate, TemplateChannel
+from rapport.messaging.rendering import pick_variant
+from rapport.messaging.selectors import candidate_messages, message_render, message_templates_visible_to, primary_email
+from rapport.messaging.services import message_send
+from rapport.timeline.selectors import candidate_timeline
+
+MESSAGES_SHOWN = 20
+
+
+def _timezone_name(candidate: Candidate) -> str:
+    """Schedules are typed in the person's own time ("9:00 their time"), else in UTC."""
+    if candidate.timezone:
+        try:
+            zoneinfo.ZoneInfo(candidate.timezone)
+            return candidate.timezone
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    return "UTC"
+
+
+def _form(user: User, candidate: Candidate, data: Any = None, initial: dict | None = None) -> ComposeForm:
+    templates = message_templates_visible_to(user).filter(channel=TemplateChannel.EMAIL).order_by("name")
+    jobs = jobs_visible_to(user).filter(applications__candidate=candidate).distinct().order_by("title")
+    form = ComposeForm(data, initial=initial, templates=templates, jobs=jobs, timezone_name=_timezone_name(candidate))
+    form.fields["template"].widget.attrs.update(
+        {
+            "hx-post": reverse("messages:prefill", args=[candidate.pk]),
+            "hx-trigger": "change",
+            "hx-target": "#email-compose",
+            "hx-swap": "outerHTML",
+            "hx-include": "#compose-form",
+        }
+    )
+    return form
+
+
+def _is_valid(form: ComposeForm, candidate: Candidate) -> bool:
+    with timezone.override(zoneinfo.ZoneInfo(_timezone_name(candidate))):
+        return form.is_valid()
+
+
+def profile_context(user: User, candidate: Candidate) -> dict[str, Any]:
+    """What the profile needs for the Email panel and the Messages section; empty for roles that cannot message."""
+    if not can(user, Capability.SEND_MESSAGES) or candidate.erased_at is not None:
+        return {"can_message": False}
+    return {
+        "can_message": True,
+        "compose_form": _form(user, candidate),
+        "person_messages": candidate_messages(user=user, candidate=candidate, limit=MESSAGES_SHOWN),
+        "has_email": bool(primary_email(candidate)),
+    }
+
+
+def _panel(request: HttpRequest, candidate: Candidate, form: ComposeForm, *, status: int = 200) -> HttpResponse:
+    context = {"candidate": candidate, "compose_form": form, "compose_open": True, "has_email": True}
+    return render(request, "messaging/_compose.html", context, status=status)
+
+
+def _candidate(request: HttpRequest, candidate_id: int) -> Candidate:
+    candidate = candidate_get_for_user(user=request.user, candidate_id=candidate_id)
+    ensure(request.user, Capability.SEND_MESSAGES)
+    return candidate
+
+
+@login_required
+@require_POST
+@scoped
+def compose_prefill(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    """Picking a template fills the subject and message with its text in the person's language, to edit freely."""
+    candidate = _candidate(request, candidate_id)
+    form = _form(request.user, candidate, request.POST)
+    _is_valid(form, candidate)
+    template: MessageTemplate | None = form.cleaned_data.get("template") if hasattr(form, "cleaned_data") else None
+    data = request.POST.copy()
+    if template is not None:
+        chosen = pick_variant(
+            default_language=template.language,
+            subject=template.subject,
+            body=template.body,
+            variants=template.variants or [],
+            language=candidate.language,
+        )
+        data["subject"], data["body"] = chosen.subject, chosen.body
+    return _panel(request, candidate, _form(request.user, candidate, initial=_initial(data)))
+
+
+def _initial(data: Any) -> dict[str, Any]:
+    return {name: data.get(name, "") for name in ("template", "job", "subject", "body", "send_at")}
+
+
+@login_required
+@require_POST
+@scoped
+def compose_preview(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    """The message exactly as this person would get it, or the problems that stop it, with their lines."""
+    candidate = _candidate(request, candidate_id)
+    form = _form(request.user, candidate, request.POST)
+    context: dict[str, Any] = {"problems": {}, "preview": None, "message": ""}
+    if not _is_valid(form, candidate):
+        context["problems"] = {name: list(errors) for name, errors in form.errors.items()}
+        return render(request, "messaging/_preview.html", context)
+    data = form.cleaned_data
+    address = primary_email(candidate)
+    if not data["body"].strip() and data["template"] is None:
+        context["message"] = "Write the message, or pick a template, to see it here."
+        return render(request, "messaging/_preview.html", context)
+    try:
+        context["preview"] = message_render(
+            sender=request.user,
+            candidate=candidate,
+            address=address or "preview@example.invalid",
+            template=data["template"],
+            subject=data["subject"],
+            body=data["body"],
+            job=data["job"],
+        )
+    except ValidationFailed as exc:
+        context["problems"] = exc.fields or {"": [exc.message]}
+    return render(request, "messaging/_preview.html", context)
+
+
+@login_required
+@require_POST
+@scoped
+def compose_send(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    candidate = _candidate(request, candidate_id)
+    form = _form(request.user, candidate, request.POST)
+    schedule = request.POST.get("action") == "schedule"
+    if _is_valid(form, candidate):
+        data = form.cleaned_data
+        if schedule and data["send_at"] is None:
+            form.add_error("send_at", "Pick when to send it.")
+        else:
+            try:
+                message = message_send(
+                    actor=request.user,
+                    candidate=candidate,
+                    template=data["template"],
+                    subject=data["subject"],
+                    body=data["body"],
+                    job=data["job"],
+                    send_at=data["send_at"] if schedule else None,
+                    idempotency_key=request.POST.get("idempotency_key") or None,
+                )
+            except ApplicationError as exc:
+                add_service_errors(form, exc, field_map={"template_id": "template", "job_id": "job"})
+            else:
+                return _sent(request, candidate, message.status)
+    if not request.htmx:
+        # Without JavaScript the panel cannot be swapped in place: say what is wrong on the profile instead.
+        first = next(iter(form.errors.values()))[0] if form.errors else "The message could not be sent."
+        flash.error(request, first)
+        return redirect("candidates:detail", candidate.pk)
+    return _panel(request, candidate, form, status=422)
+
+
+def _sent(request: HttpRequest, candidate: Candidate, status: str) -> HttpResponse:
+    text = "Scheduled." if status == "scheduled" else "Queued to send."
+    if not request.htmx:
+        flash.success(request, text)
+        return redirect("candidates:detail", candidate.pk)
+    context = {
+        "candidate": candidate,
+        "compose_form": _form(request.user, candidate),
+        "person_messages": candidate_messages(user=request.user, candidate=candidate, limit=MESSAGES_SHOWN),
+        "oob_messages": True,
+        # The new "wrote an email" event goes on top of the timeline, as a new note does.
+        "activities": candidate_timeline(user=request.user, candidate=candidate, types=["message.queued"], limit=1)[0],
+    }
+    response = render(request, "messaging/_compose_sent.html", context)
+    response["HX-Trigger"] = json.dumps({"rapport:toast": {"message": text, "level": "success"}})
+    return response
+
+
+@login_required
+@require_GET
+@scoped
+def candidate_messages_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    candidate = _candidate(request, candidate_id)
+    context = {
+        "candidate": candidate,
+        "person_messages": candidate_messages(user=request.user, candidate=candidate, limit=MESSAGES_SHOWN),
+    }
+    return render(request, "messaging/_messages.html", context)
