@@ -54,6 +54,24 @@ def _setup_django(url: str) -> None:
     django.setup()
 
 
+def cpu_calibration() -> float:
+    """Seconds for a fixed pure-Python loop (best of 3): how fast this machine is right now.
+
+    Shared virtual machines here ran the same loop anywhere between 1.0 and 1.6 s within one hour, so every
+    result file carries this figure, and results are only compared when it is close.
+    """
+    import time
+
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(5_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return round(best, 3)
+
+
 def machine() -> dict[str, Any]:
     import platform
     import sqlite3
@@ -78,6 +96,7 @@ def machine() -> dict[str, Any]:
         )
     except (OSError, StopIteration):
         pass
+    info["cpu_calibration_s"] = cpu_calibration()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
