@@ -176,11 +176,17 @@ class RejectForm(StyledFormMixin, forms.Form):
         max_length=5000,
         error_messages={"max_length": "Keep the note under 5,000 characters."},
     )
-    notify = forms.BooleanField(label="Notify the candidate", required=False)
+    notify = forms.BooleanField(label="Email the candidate", required=False)
+    template = forms.TypedChoiceField(label="Email", coerce=int, choices=(), required=False, empty_value=None)
 
-    def __init__(self, *args: Any, reasons: Any = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, reasons: Any = (), templates: Any = None, **kwargs: Any) -> None:
+        """`templates`: the rejection emails the user may send; None when their role cannot email candidates."""
         super().__init__(*args, **kwargs)
         self.fields["reason"].choices = [("", "Choose a reason…")] + [(r.pk, r.name) for r in reasons]
+        if templates is None:
+            del self.fields["notify"], self.fields["template"]
+        else:
+            self.fields["template"].choices = [(t.pk, t.name) for t in templates]
 
 
 class WithdrawForm(StyledFormMixin, forms.Form):

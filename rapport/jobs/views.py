@@ -47,6 +47,7 @@ from rapport.pipeline.selectors import (
     kanban_column_page,
     kanban_counts,
     rejection_reasons_active,
+    rejection_templates_for,
 )
 from rapport.pipeline.services import application_create
 
@@ -248,7 +249,9 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     context.update(
         {
             "reasons": reasons,
-            "reject_form": RejectForm(reasons=reasons, auto_id="reject_%s"),
+            "reject_form": RejectForm(
+                reasons=reasons, templates=rejection_templates_for(request.user), auto_id="reject_%s"
+            ),
             "withdraw_form": WithdrawForm(auto_id="withdraw_%s"),
             "stage_categories": StageCategory.choices,
         }

@@ -89,7 +89,14 @@ class MoveIn(InputSchema):
 class RejectIn(InputSchema):
     reason_id: Id | None = Field(None, description="One of GET /rejection-reasons.")
     note: str = Field("", description="Internal note, up to 5,000 characters.")
-    notify: bool = Field(False, description="Whether the person should be told; recorded on the timeline event.")
+    notify: bool = Field(
+        False,
+        description="Email the person a rejection template in the same transaction (needs a role that can send "
+        "messages); if the email cannot be written, nothing is rejected.",
+    )
+    template_id: Id | None = Field(
+        None, description="A rejection email template (GET /templates?category=rejection); default: the first by name."
+    )
 
 
 class WithdrawIn(InputSchema):
@@ -232,6 +239,7 @@ def reject_application(request: HttpRequest, application_id: str, payload: Rejec
         reason_id=payload.reason_id,
         note=payload.note,
         notify=payload.notify,
+        template_id=payload.template_id,
     )
     return _fresh(request, application)
 

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from rapport.accounts.models import Role, User
+from rapport.accounts.permissions import Capability, can
 from rapport.common.errors import NotFound
 from rapport.common.ids import parse_id
 from rapport.jobs.models import Job, Stage
@@ -148,6 +149,19 @@ def candidate_ids_on_job(*, job: Job, candidate_ids: list[int]) -> set[int]:
 
 def days_in_stage(application: Application) -> int:
     return max(0, (timezone.now() - application.stage_entered_at).days)
+
+
+def rejection_templates_for(user: User) -> list | None:
+    """The rejection emails `user` may send when rejecting, or None when their role cannot email candidates."""
+    from rapport.messaging.models import MessageTemplate, TemplateCategory, TemplateChannel
+
+    if not can(user, Capability.SEND_MESSAGES):
+        return None
+    return list(
+        MessageTemplate.objects.filter(channel=TemplateChannel.EMAIL, category=TemplateCategory.REJECTION)
+        .only("id", "name")
+        .order_by("name")
+    )
 
 
 def rejection_reasons_active() -> QuerySet[RejectionReason]:

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from rapport.accounts.models import User
-from rapport.accounts.permissions import Capability, ensure
+from rapport.accounts.permissions import Capability, can, ensure
 from rapport.candidates.models import Candidate, RelationshipStatus
 from rapport.common.errors import Conflict, Duplicate, NotFound, ValidationFailed
 from rapport.jobs.models import Job, JobStatus, Stage, StageCategory
@@ -180,8 +180,19 @@ def _entered(application: Application, stage: Stage) -> Any:
 
 @transaction.atomic
 def application_reject(
-    *, actor: User, application: Application, reason_id: Any = None, note: str = "", notify: bool = False
+    *,
+    actor: User,
+    application: Application,
+    reason_id: Any = None,
+    note: str = "",
+    notify: bool = False,
+    template_id: Any = None,
 ) -> Application:
+    """Close the application; with `notify`, email the person a rejection template in the same transaction.
+
+    Notifying is all or nothing: if the email cannot be written (no address, do not contact, a template that does
+    not render for this person), nothing is rejected either, and the error names the field.
+    """
     ensure(actor, Capability.MOVE_APPLICATIONS)
     _ensure_job_in_scope(actor, application.job)
     if application.status != ApplicationStatus.ACTIVE:
@@ -194,6 +205,7 @@ def application_reject(
             raise ValidationFailed.single("reason_id", "Choose one of the organisation's rejection reasons.")
     if len(note or "") > 5000:
         raise ValidationFailed.single("note", "Keep the note under 5,000 characters.")
+    email_template = _rejection_email(actor=actor, template_id=template_id) if notify else None
     now = timezone.now()
     application.status = ApplicationStatus.REJECTED
     application.rejection_reason = reason
@@ -216,7 +228,38 @@ def application_reject(
             "notify": bool(notify),
         },
     )
+    if email_template is not None:
+        from rapport.messaging.services import message_send
+
+        message_send(
+            actor=actor,
+            candidate=application.candidate,
+            template=email_template,
+            job=application.job,
+            application=application,
+        )
     return application
+
+
+def _rejection_email(*, actor: User, template_id: Any) -> Any:
+    """The rejection template to email, checked before anything is written."""
+    from rapport.messaging.models import MessageTemplate, TemplateCategory, TemplateChannel
+
+    if not can(actor, Capability.SEND_MESSAGES):
+        raise ValidationFailed.single("notify", "Your role cannot email candidates; reject without notifying.")
+    rejections = MessageTemplate.objects.filter(channel=TemplateChannel.EMAIL, category=TemplateCategory.REJECTION)
+    if template_id in (None, ""):
+        template = rejections.order_by("name").first()
+        if template is None:
+            raise ValidationFailed.single(
+                "template_id", "There is no rejection email template yet: write one under Templates, or untick Notify."
+            )
+    else:
+        try:
+            template = rejections.get(pk=int(template_id))
+        except (MessageTemplate.DoesNotExist, TypeError, ValueError):
+            raise ValidationFailed.single("template_id", "Choose one of the rejection email templates.")
+    return template
 
 
 @transaction.atomic

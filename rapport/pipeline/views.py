@@ -24,6 +24,7 @@ from rapport.pipeline.selectors import (
     days_in_stage,
     kanban_counts,
     rejection_reasons_active,
+    rejection_templates_for,
 )
 from rapport.pipeline.services import (
     application_move,
@@ -112,10 +113,11 @@ def reject(request: HttpRequest, application_id: int) -> HttpResponse:
     application = application_get_for_user(user=request.user, application_id=application_id)
     ensure(request.user, Capability.MOVE_APPLICATIONS)
     reasons = list(rejection_reasons_active())
+    emails = rejection_templates_for(request.user)
     template = "pipeline/reject.html"
     if request.method == "GET":
-        return _dialog_page(request, application, template, RejectForm(reasons=reasons))
-    form = RejectForm(request.POST, reasons=reasons)
+        return _dialog_page(request, application, template, RejectForm(reasons=reasons, templates=emails))
+    form = RejectForm(request.POST, reasons=reasons, templates=emails)
     if not form.is_valid():
         return _invalid(request, application, template, form)
     try:
@@ -124,13 +126,14 @@ def reject(request: HttpRequest, application_id: int) -> HttpResponse:
             application=application,
             reason_id=form.cleaned_data["reason"],
             note=form.cleaned_data["note"],
-            notify=form.cleaned_data["notify"],
+            notify=form.cleaned_data.get("notify", False),
+            template_id=form.cleaned_data.get("template"),
         )
     except ApplicationError as exc:
         if exc.status in (403, 404):
             raise
         if exc.fields:
-            add_service_errors(form, exc, {"reason_id": "reason"})
+            add_service_errors(form, exc, {"reason_id": "reason", "template_id": "template"})
             return _invalid(request, application, template, form)
         return _refused(request, application, exc)
     return _done(request, application, f"Rejected {application.candidate.full_name}.")

@@ -15,7 +15,7 @@ def job(recruiter):
 
 @pytest.fixture
 def person(recruiter):
-    return make_candidate(actor=recruiter, first_name="Grace", source="meetup")
+    return make_candidate(actor=recruiter, first_name="Grace", source="meetup", emails=["grace@example.org"])
 
 
 def _apply(api, person, job, **extra):
@@ -155,13 +155,20 @@ def test_move_to_a_stage_of_another_job_is_refused(api_as, recruiter, job, perso
 
 
 def test_reject_with_a_reason_then_moving_is_a_409_conflict(api_as, recruiter, job, person):
+    from rapport.messaging.models import Message
+    from rapport.messaging.services import message_template_create
+
     rejection_reasons_ensure()
     reason = RejectionReason.objects.first()
+    template = message_template_create(
+        actor=recruiter, data={"name": "No", "category": "rejection", "subject": "Your application", "body": "Thanks."}
+    )
     api = api_as(recruiter)
     application_id = _apply(api, person, job).json()["id"]
 
     rejected = api.post(
-        f"/applications/{application_id}/reject", {"reason_id": str(reason.pk), "note": "Too junior", "notify": True}
+        f"/applications/{application_id}/reject",
+        {"reason_id": str(reason.pk), "note": "Too junior", "notify": True, "template_id": str(template.pk)},
     )
     moved = api.post(f"/applications/{application_id}/move", {"stage_id": str(job.stages.last().pk)})
     again = api.post(f"/applications/{application_id}/reject", {})
@@ -172,6 +179,7 @@ def test_reject_with_a_reason_then_moving_is_a_409_conflict(api_as, recruiter, j
     assert rejected.json()["rejection_note"] == "Too junior"
     event = Activity.objects.get(type="application.rejected")
     assert event.payload["notify"] is True
+    assert Message.objects.filter(candidate=person, template=template).count() == 1
     assert moved.status_code == 409 and error_of(moved)["code"] == "conflict"
     assert again.status_code == 409
 

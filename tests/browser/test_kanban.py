@@ -5,6 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from rapport.messaging.models import Message
+from rapport.messaging.services import message_template_create
 from rapport.pipeline.models import Application, ApplicationStatus, RejectionReason
 from rapport.pipeline.services import application_create, rejection_reasons_ensure
 from tests.factories import make_candidate, make_job
@@ -28,6 +30,15 @@ def board(recruiter):
         for first, last in names
     ]
     stages = list(job.stages.order_by("position"))
+    message_template_create(
+        actor=recruiter,
+        data={
+            "name": "Kind rejection",
+            "category": "rejection",
+            "subject": "Your application for {{ job.title }}",
+            "body": "Dear {{ candidate.first_name }}, thank you for your time.",
+        },
+    )
     return {"job": job, "applications": applications, "stages": stages}
 
 
@@ -94,7 +105,8 @@ def test_moving_and_rejecting_on_the_kanban(signed_in_page, board):
     reason = RejectionReason.objects.get(name="Skills do not match the role")
     dialog.get_by_label("Reason").select_option(label=reason.name)
     dialog.get_by_label("Note").fill("Great person, different stack.")
-    dialog.get_by_label("Notify the candidate").check()
+    dialog.get_by_label("Email the candidate").check()
+    dialog.get_by_label("Email", exact=True).select_option(label="Kind rejection")
     dialog.get_by_role("button", name="Reject").click()
 
     expect(dialog).to_be_hidden()
@@ -107,6 +119,7 @@ def test_moving_and_rejecting_on_the_kanban(signed_in_page, board):
         reason,
         "Great person, different stack.",
     )
+    assert Message.objects.get(application=alan).subject == "Your application for Platform Engineer"
 
     # The rejected application comes back, marked, when closed ones are shown.
     page.get_by_role("link", name="With rejected & withdrawn").click()

@@ -158,12 +158,24 @@ def test_who_may_move_an_application(client, world, role, status):
 
 
 def test_rejecting_with_a_reason_a_note_and_notify(client, world, reasons):
+    from rapport.messaging.models import Message
+    from rapport.messaging.services import message_template_create
+
     application = world["application"]
+    rejection = message_template_create(
+        actor=world["recruiter"],
+        data={"name": "Kind no", "category": "rejection", "subject": "About {{ job.title }}", "body": "Thank you."},
+    )
     client.force_login(world["recruiter"])
 
     response = client.post(
         reverse("pipeline:reject", args=[application.pk]),
-        {"reason": reasons[1].pk, "note": "Strong, but not senior enough yet.", "notify": "on"},
+        {
+            "reason": reasons[1].pk,
+            "note": "Strong, but not senior enough yet.",
+            "notify": "on",
+            "template": rejection.pk,
+        },
         **JSON,
     )
 
@@ -177,6 +189,21 @@ def test_rejecting_with_a_reason_a_note_and_notify(client, world, reasons):
     event = Activity.objects.get(type="application.rejected", application=application)
     assert event.payload["notify"] is True
     assert event.payload["reason"] == reasons[1].name
+    assert Message.objects.get(candidate=application.candidate).subject == "About Platform Engineer"
+
+
+def test_notify_that_cannot_be_written_rejects_nothing_and_names_the_field(client, world, reasons):
+    application = world["application"]
+    client.force_login(world["recruiter"])
+
+    response = client.post(
+        reverse("pipeline:reject", args=[application.pk]), {"reason": reasons[1].pk, "notify": "on"}, **JSON
+    )
+
+    application.refresh_from_db()
+    assert response.status_code == 422
+    assert "template" in response.json()["error"]["fields"]
+    assert application.status == ApplicationStatus.ACTIVE
 
 
 def test_the_counts_after_a_reject_include_closed_cards_when_the_board_shows_them(client, world, reasons):
