@@ -200,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     searches = cases.search_cases(email=email)
     measurements: list[Any] = []
     naive: dict[str, Any] = {}
+    cases.tidy_database()
     started = time.monotonic()
 
     if "search" in groups:
