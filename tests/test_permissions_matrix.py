@@ -30,7 +30,12 @@ from rapport.common.errors import NotFound, PermissionDenied
 from rapport.jobs.selectors import job_get_for_user
 from rapport.jobs.services import job_create
 from rapport.messaging.selectors import message_get_for_user, message_template_get_for_user, message_template_preview
-from rapport.messaging.services import message_send, message_template_create, message_template_update
+from rapport.messaging.services import (
+    message_bulk_send,
+    message_send,
+    message_template_create,
+    message_template_update,
+)
 from rapport.pipeline.selectors import application_get_for_user
 from rapport.pipeline.services import application_move, application_reject
 from rapport.timeline.services import note_add
@@ -67,6 +72,8 @@ VERBS = {
     "edit_template": [OK, OK, NF, NF, NF],
     "preview_template": [OK, OK, NF, NF, NF],
     "send_message": [OK, OK, NO, NO, NF],
+    # A bulk send is refused on the capability first; people out of scope in a selection are skipped, not 404.
+    "bulk_send": [OK, OK, NO, NO, NO],
 }
 
 
@@ -157,6 +164,18 @@ def _send_message(user, s):
     message_send(actor=user, candidate=candidate, subject="Hi {{ candidate.first_name }}", body="Hello")
 
 
+def _bulk_send(user, s):
+    ensure(user, Capability.SEND_MESSAGES)
+    # The scene's template is an SMS one; bulk sends are email only for now.
+    template = message_template_create(
+        actor=user, data={"name": "Bulk hello", "channel": "email", "subject": "Hi", "body": "Hello"}
+    )
+    bulk = message_bulk_send(
+        actor=user, template=template, candidate_ids=[s["applicant"].pk, s["bystander"].pk], idempotency_key=None
+    )
+    assert bulk.queued == 2
+
+
 ACTIONS: dict[str, Callable] = {
     "edit_candidate": _edit,
     "merge_candidates": _merge,
@@ -172,6 +191,7 @@ ACTIONS: dict[str, Callable] = {
     "edit_template": _edit_template,
     "preview_template": _preview_template,
     "send_message": _send_message,
+    "bulk_send": _bulk_send,
 }
 
 

@@ -477,3 +477,25 @@ def candidate_picker(*, user: User, query: str, limit: int = 20) -> tuple[list[C
         return candidate_list(user=user, filters={"q": query}, limit=limit, with_total=False).items, ""
     except ApplicationError as exc:
         return [], exc.message
+
+
+def candidate_ids_matching(*, user: User, filters: dict[str, Any], limit: int) -> list[int]:
+    """Ids of the people a list with these filters (a segment's, say) shows the user, at most `limit`: for bulk
+    actions, which need everyone, not a page."""
+    filters = clean_candidate_filters(filters)
+    if "segment" in filters:
+        segment = segment_get_for_user(user=user, segment_id=filters.pop("segment"))
+        filters = {**segment.filters, **filters}
+    filtered = _apply_filters(candidates_visible_to(user), {k: v for k, v in filters.items() if k != "q"}, user=user)
+    query_text = str(filters.get("q") or "").strip()
+    if not query_text:
+        return list(filtered.order_by("id").values_list("pk", flat=True)[:limit])
+    page = search_backend.search(
+        parse_query(query_text),
+        scope=filtered,
+        limit=limit,
+        count=False,
+        country=str(filters.get("country") or ""),
+        status=str(filters.get("status") or ""),
+    )
+    return list(page.ids)

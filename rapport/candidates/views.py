@@ -228,9 +228,10 @@ def candidate_list_view(request: HttpRequest) -> HttpResponse:
         "can_jobs": can(user, Capability.MANAGE_JOBS),
         "can_export": can(user, Capability.EXPORT),
         "can_import": can(user, Capability.IMPORT),
+        "can_message": can(user, Capability.SEND_MESSAGES),
         **options,
     }
-    context["can_bulk"] = any(context[k] for k in ("can_edit", "can_pools", "can_jobs", "can_export"))
+    context["can_bulk"] = any(context[k] for k in ("can_edit", "can_pools", "can_jobs", "can_export", "can_message"))
     target = request.headers.get("HX-Target", "")
     if request.htmx and target == "load-more-row":
         return render(request, "candidates/_rows.html", context)

@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rapport.accounts.models import User
-from rapport.accounts.permissions import Capability, ensure
+from rapport.accounts.permissions import Capability, can, ensure
 from rapport.candidates.forms_pools import PoolAddMembersForm, PoolForm, SegmentForm
 from rapport.candidates.models import RelationshipStatus, Segment
 from rapport.candidates.selectors import (
@@ -74,6 +74,7 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
     pool = pool_get_for_user(user=request.user, pool_id=pool_id)
     context = _members_context(request, pool)
     context["add_form"] = PoolAddMembersForm()
+    context["can_message"] = can(request.user, Capability.SEND_MESSAGES)
     return render(request, "pools/detail.html", context)
 
 
@@ -256,6 +257,7 @@ def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
         "error": error,
         # The candidate list is the workspace home; it expands the segment into its filters.
         "open_url": "/?" + urlencode({"segment": segment.pk}),
+        "can_message": can(request.user, Capability.SEND_MESSAGES),
         "edit_filters_url": f"{reverse('segments:create')}?"
         + urlencode({k: v for k, v in segment.filters.items() if k in FILTER_KEYS}),
     }

@@ -1,5 +1,7 @@
 """Markdown written by users becomes HTML only through here, so every path gets the same sanitiser."""
 
+import threading
+
 import markdown as _markdown
 import nh3
 
@@ -46,5 +48,21 @@ def sanitize_html(html: str) -> str:
     )
 
 
+_local = threading.local()
+
+
+def _converter() -> _markdown.Markdown:
+    # Building a Markdown instance (loading its extensions) costs more than converting a message; each thread
+    # keeps one, since instances are not thread-safe, and resets it between documents.
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = _markdown.Markdown(extensions=["extra", "sane_lists"])
+    return converter
+
+
 def markdown_to_safe_html(text: str) -> str:
-    return sanitize_html(_markdown.markdown(text or "", extensions=["extra", "sane_lists"]))
+    converter = _converter()
+    try:
+        return sanitize_html(converter.convert(text or ""))
+    finally:
+        converter.reset()

@@ -2,6 +2,7 @@
 
 import re
 import secrets
+import zoneinfo
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -225,6 +226,35 @@ if not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+", RAPPORT_EMAIL_FROM):
     )
 DEFAULT_FROM_EMAIL = RAPPORT_EMAIL_FROM
 SERVER_EMAIL = RAPPORT_EMAIL_FROM
+
+
+def _quiet_hours(value: str) -> tuple[int, int] | None:
+    """`21-8` or `21:30-7:45` as minutes after midnight (start, end); `off` turns quiet hours off."""
+    if value.lower() in ("off", "none", "0"):
+        return None
+    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?-(\d{1,2})(?::(\d{2}))?", value)
+    if match:
+        start = int(match[1]) * 60 + int(match[2] or 0)
+        end = int(match[3]) * 60 + int(match[4] or 0)
+        if start != end and max(start, end) < 24 * 60 and int(match[2] or 0) < 60 and int(match[4] or 0) < 60:
+            return start, end
+    raise ImproperlyConfigured(f"RAPPORT_QUIET_HOURS must look like 21-8 or 21:30-7:45, or be off, not {value!r}")
+
+
+# Respecting the person at send time: no bulk or automated messages in their local night (deferred, not dropped),
+# and at most RAPPORT_FREQUENCY_CAP of them per person per rolling 7 days (0 means no cap).
+RAPPORT_QUIET_HOURS = _quiet_hours((env("RAPPORT_QUIET_HOURS") or "21-8").strip())
+RAPPORT_FREQUENCY_CAP = envint("RAPPORT_FREQUENCY_CAP", 3)
+if RAPPORT_FREQUENCY_CAP < 0:
+    raise ImproperlyConfigured("RAPPORT_FREQUENCY_CAP must be 0 (no cap) or more")
+# The time zone of people whose own is unknown, for quiet hours.
+RAPPORT_DEFAULT_TIMEZONE = (env("RAPPORT_DEFAULT_TIMEZONE") or "UTC").strip()
+try:
+    zoneinfo.ZoneInfo(RAPPORT_DEFAULT_TIMEZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"RAPPORT_DEFAULT_TIMEZONE must be a time zone name like Europe/Paris, not {RAPPORT_DEFAULT_TIMEZONE!r}"
+    ) from None
 # Counters every web worker must share (API rate limits, sign-in throttling): in Redis when there is one, else in
 # files under var/, which all the processes of one machine see (an in-process cache would let each worker count
 # alone, multiplying every limit by the number of workers).

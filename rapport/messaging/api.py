@@ -262,6 +262,12 @@ class MessageOut(Schema):
     created_at: datetime
     attempts: int
     last_error: str = Field(..., description="Why the last try failed or the message was not sent; empty otherwise.")
+    kind: Literal["one_to_one", "bulk", "automated"] = Field(
+        ..., description="Quiet hours and the frequency cap hold back `bulk` and `automated` messages only."
+    )
+    deferred_reason: str = Field(
+        ..., description="Why the worker held it back (quiet hours, frequency cap) and until when; empty otherwise."
+    )
 
     @staticmethod
     def resolve_id(obj: Message) -> str:
@@ -346,6 +352,59 @@ def send_message(request: HttpRequest, payload: MessageCreate) -> Status:
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
     return Status(202, {"id": str(message.pk), "status": message.status})
+
+
+class BulkCreate(InputSchema):
+    candidate_ids: list[Id] | None = Field(None, description="The people to write to (at most 10,000).")
+    pool_id: Id | None = Field(None, description="Or everyone in this talent pool.")
+    segment_id: Id | None = Field(None, description="Or everyone this saved segment matches.")
+    template_id: Id
+    channel: ChannelName = Field("email", description="Only `email` can be sent for now; the others answer 422.")
+    job_id: Id | None = Field(None, description="Fills `job.*`; each person's application to it fills `application.*`.")
+
+
+class BulkSkip(Schema):
+    candidate_id: str
+    reason: str
+
+
+class BulkAccepted(Schema):
+    id: str
+    queued: int
+    skipped: list[BulkSkip]
+
+
+@messages_router.post(
+    "/messages/bulk",
+    response=responses({202: BulkAccepted}, 400, 403, 404, 409, 422),
+    summary="Send a template to many people",
+    description="Give exactly one of `candidate_ids`, `pool_id` or `segment_id`. Each person gets the template "
+    "rendered for them (their language, their own unsubscribe link) as a `bulk` message; 202 `{id, queued, "
+    "skipped: [{candidate_id, reason}]}` lists everyone skipped and why: not found or out of your scope, no email "
+    "address, do not contact, suppressed, or a template that cannot be filled in for them (naming the field and "
+    "line). At send time the worker holds bulk messages back in the person's quiet hours and over the frequency "
+    "cap (see `deferred_reason` on each message). Admins and recruiters only (403 for other roles). " + IDEMPOTENCY,
+)
+@idempotent
+def send_bulk(request: HttpRequest, payload: BulkCreate) -> Status:
+    from rapport.candidates.selectors import pool_get_for_user, segment_get_for_user
+    from rapport.jobs.selectors import job_get_for_user
+
+    user = request.auth
+    ensure(user, Capability.SEND_MESSAGES)
+    template = message_template_get_for_user(user=user, template_id=payload.template_id)
+    bulk = services.message_bulk_send(
+        actor=user,
+        template=template,
+        candidate_ids=payload.candidate_ids,
+        pool=pool_get_for_user(user=user, pool_id=payload.pool_id) if payload.pool_id else None,
+        segment=segment_get_for_user(user=user, segment_id=payload.segment_id) if payload.segment_id else None,
+        job=job_get_for_user(user=user, job_id=payload.job_id) if payload.job_id else None,
+        channel=payload.channel,
+        idempotency_key=request.headers.get("Idempotency-Key"),
+    )
+    skipped = [{"candidate_id": str(s["candidate_id"]), "reason": s["reason"]} for s in bulk.skipped]
+    return Status(202, {"id": str(bulk.pk), "queued": bulk.queued, "skipped": skipped})
 
 
 @messages_router.get(

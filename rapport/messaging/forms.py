@@ -146,3 +146,18 @@ class ComposeForm(StyledFormMixin, forms.Form):
         self.fields["template"].queryset = templates
         self.fields["job"].queryset = jobs
         self.fields["send_at"].help_text = f"In {timezone_name} time. Leave empty and use “Send now” to send at once."
+
+
+class BulkForm(StyledFormMixin, forms.Form):
+    """A template for many people, with an optional job for `job.*` and each person's application to it."""
+
+    template = forms.ModelChoiceField(
+        queryset=MessageTemplate.objects.none(), empty_label="Choose a template…", label="Template"
+    )
+    job = forms.ModelChoiceField(queryset=None, required=False, empty_label="No job", label="About the job")
+
+    def __init__(self, *args: Any, templates: Any, jobs: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates
+        self.fields["job"].queryset = jobs
+        self.fields["template"].error_messages["required"] = "Pick the template to send."

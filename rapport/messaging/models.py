@@ -69,6 +69,40 @@ class MessageDirection(models.TextChoices):
     INBOUND = "inbound", "Inbound"
 
 
+class MessageKind(models.TextChoices):
+    """Who asked for the message: quiet hours and the frequency cap hold back bulk and automated ones only."""
+
+    ONE_TO_ONE = "one_to_one", "One to one"
+    BULK = "bulk", "Bulk"
+    AUTOMATED = "automated", "Automated"
+
+
+# Kinds that quiet hours and the frequency cap apply to (a recruiter writing to one person is exempt).
+RESPECTFUL_KINDS = [MessageKind.BULK, MessageKind.AUTOMATED]
+
+
+class BulkSend(models.Model):
+    """One bulk send: who sent which template to which audience, and the outcome shown back to the sender.
+
+    Its messages are ordinary outbox rows pointing here. The outcome (queued count, per-person skips) is stored so
+    that a repeated request with the same idempotency key returns the first answer instead of sending again.
+    """
+
+    template = models.ForeignKey(MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    audience = models.CharField(max_length=200, blank=True)  # "3 selected people", "pool Backend", …
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    queued = models.PositiveIntegerField(default=0)
+    skipped = models.JSONField(default=list, blank=True)  # [{"candidate_id", "name", "reason"}]
+    idempotency_key = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Bulk send to {self.audience}: {self.queued} queued"
+
+
 # The states the outbox worker picks up once `next_attempt_at` has passed; SENDING is a lease that a crashed
 # worker leaves behind, so it is taken up again when the lease runs out.
 DUE_STATUSES = [MessageStatus.QUEUED, MessageStatus.SCHEDULED, MessageStatus.SENDING]
@@ -90,6 +124,8 @@ class Message(models.Model):
         MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
     channel = models.CharField(max_length=10, choices=TemplateChannel.choices, default=TemplateChannel.EMAIL)
+    kind = models.CharField(max_length=12, choices=MessageKind.choices, default=MessageKind.ONE_TO_ONE)
+    bulk = models.ForeignKey(BulkSend, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
     direction = models.CharField(max_length=10, choices=MessageDirection.choices, default=MessageDirection.OUTBOUND)
     to_address = models.CharField(max_length=254)
     from_header = models.CharField(max_length=400, blank=True)
@@ -103,6 +139,8 @@ class Message(models.Model):
     # When the worker should next look at it: the send time, the next retry, or the end of a sending lease.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Why the worker held a due message back (quiet hours, frequency cap) and until when; the message is not lost.
+    deferred_reason = models.CharField(max_length=300, blank=True)
     message_id = models.CharField(max_length=255, unique=True)
     in_reply_to = models.CharField(max_length=255, blank=True)
     references = models.TextField(blank=True)
@@ -119,6 +157,12 @@ class Message(models.Model):
             # The worker's "what is due" query touches only live rows, however long the history grows.
             models.Index(fields=["next_attempt_at"], name="message_due", condition=models.Q(status__in=DUE_STATUSES)),
             models.Index(fields=["candidate", "-created_at", "-id"], name="message_candidate_time"),
+            # The frequency cap counts a person's recent bulk and automated sends.
+            models.Index(
+                fields=["candidate", "sent_at"],
+                name="message_capped_sent",
+                condition=models.Q(kind__in=RESPECTFUL_KINDS),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,8 +7,10 @@ template's syntax tree, so a typo inside an `{% if %}` branch that the preview p
 """
 
 import difflib
+import functools
 import html
 import re
+import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -19,7 +21,7 @@ import nh3
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.runtime import LoopContext
 from jinja2.sandbox import SandboxedEnvironment
@@ -172,6 +174,12 @@ def _environment() -> _Environment:
 _ENV = _environment()
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str) -> Template:
+    # Compiling is most of a render's cost; a bulk send renders the same few texts for thousands of people.
+    return _ENV.from_string(source)
+
+
 # --- static check ---------------------------------------------------------------------------------------------
 
 
@@ -321,7 +329,7 @@ def _render_error_message(exc: Exception) -> str:
 def render_text(source: str, context: Mapping[str, Any], *, field: str) -> str:
     """Render one template text against a context built by `merge_context`; errors name the field and line."""
     try:
-        template = _ENV.from_string(source or "")
+        template = _compiled(source or "")
         chunks: list[str] = []
         size = 0
         for chunk in template.generate(**context):
@@ -402,15 +410,39 @@ def branding() -> dict[str, str]:
 
 def email_html(*, subject: str, body_markdown: str, signature: str, context: Mapping[str, Any]) -> str:
     """The branded, responsive email: sanitised Markdown in our layout, with every style inlined for mail clients."""
-    links = {name: context.get(name, "") for name in LINKS}
+    links = {name: str(context.get(name) or "") for name in LINKS}
+    page = _email_page(
+        subject,
+        body_markdown,
+        signature,
+        tuple(sorted(branding().items())),
+        frozenset(k for k, v in links.items() if v),
+    )
+    for name, value in links.items():
+        if value:
+            # The serialiser's attribute escaping, which is all a link in an href gets.
+            page = page.replace(_LINK_PLACEHOLDERS[name], value.replace("&", "&amp;").replace('"', "&quot;"))
+    return page
+
+
+# Stand-ins for each person's own links, so the page around them is built once for everyone with the same text.
+_LINK_PLACEHOLDERS = {name: f"rapport-link-{name.replace('_', '-')}-{secrets.token_hex(8)}" for name in LINKS}
+
+
+@functools.lru_cache(maxsize=2048)
+def _email_page(
+    subject: str, body_markdown: str, signature: str, brand: tuple[tuple[str, str], ...], present: frozenset[str]
+) -> str:
+    # Markdown, sanitising and CSS inlining are most of a message's cost; in a bulk send the text around the
+    # person's links is often the same for many people (the same first name, or no per-person field at all).
     page = render_to_string(
         "messaging/email/layout.html",
         {
             "subject": subject,
             "body_html": mark_safe(markdown_to_safe_html(body_markdown)),  # noqa: S308 - sanitised by nh3
             "signature": signature,
-            **links,
-            **branding(),
+            **{name: _LINK_PLACEHOLDERS[name] if name in present else "" for name in LINKS},
+            **dict(brand),
         },
     )
     return _INLINER.inline(page)

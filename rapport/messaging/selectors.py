@@ -1,9 +1,14 @@
 """Reads of message templates and messages, and the merge context a template is rendered against."""
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from rapport.accounts.models import User
 from rapport.accounts.permissions import Capability, can
@@ -13,10 +18,12 @@ from rapport.common.errors import NotFound, ValidationFailed
 from rapport.common.ids import parse_id
 from rapport.jobs.models import Job
 from rapport.messaging.models import (
+    RESPECTFUL_KINDS,
     Message,
     MessageStatus,
     MessageTemplate,
     Suppression,
+    SuppressionReason,
     TemplateCategory,
     TemplateChannel,
 )
@@ -57,10 +64,10 @@ def custom_field_keys() -> list[str]:
 # --- merge context ------------------------------------------------------------------------------------------------
 
 
-def _custom_values(candidate: Candidate) -> dict[str, Any]:
+def _custom_values(candidate: Candidate, definitions: Iterable[Any] | None = None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     stored = candidate.custom_fields or {}
-    for definition in custom_field_definitions():
+    for definition in custom_field_definitions() if definitions is None else definitions:
         value = stored.get(definition.key)
         if definition.field_type == CustomFieldType.BOOLEAN and value is not None:
             # A yes/no field stays a boolean, so `{% if candidate.custom.relocate %}` reads naturally.
@@ -71,9 +78,13 @@ def _custom_values(candidate: Candidate) -> dict[str, Any]:
     return values
 
 
-def _candidate_fields(candidate: Candidate) -> Record:
-    email = candidate.emails.order_by("position", "id").values_list("email", flat=True).first() or ""
-    phone = candidate.phones.order_by("position", "id").values_list("phone", flat=True).first() or ""
+def _candidate_fields(candidate: Candidate, contact: "Contact | None" = None) -> Record:
+    if contact is None:
+        email = candidate.emails.order_by("position", "id").values_list("email", flat=True).first() or ""
+        phone = candidate.phones.order_by("position", "id").values_list("phone", flat=True).first() or ""
+        definitions = None
+    else:
+        email, phone, definitions = contact.email, contact.phone, contact.definitions
     return Record(
         "candidate",
         {
@@ -91,7 +102,7 @@ def _candidate_fields(candidate: Candidate) -> Record:
             "language": candidate.language,
             "timezone": candidate.timezone,
             "source": candidate.source,
-            "custom": Record("candidate.custom", _custom_values(candidate)),
+            "custom": Record("candidate.custom", _custom_values(candidate, definitions)),
         },
     )
 
@@ -123,18 +134,33 @@ def _sender_fields(sender: User | None) -> Record:
     )
 
 
+@dataclass(frozen=True)
+class Contact:
+    """A person's primary email and phone and the custom field definitions, loaded for many people at once."""
+
+    email: str
+    phone: str
+    definitions: list[Any]
+
+
 def merge_context(
-    *, candidate: Candidate, job: Job | None = None, application: Any = None, sender: User | None = None
+    *,
+    candidate: Candidate,
+    job: Job | None = None,
+    application: Any = None,
+    sender: User | None = None,
+    contact: Contact | None = None,
 ) -> dict[str, Any]:
     """The documented fields for one person, as plain values: templates never see a model instance.
 
     `job` and `application` are None when not chosen, so `{% if job %}` works and `{{ job.title }}` is an error.
+    `contact` saves the per-person queries when a bulk send has loaded them for everyone.
     """
     if application is not None and job is None:
         job = application.job
     base = settings.BASE_URL
     return {
-        "candidate": _candidate_fields(candidate),
+        "candidate": _candidate_fields(candidate, contact),
         "job": _job_fields(job) if job is not None else None,
         "application": Record(
             "application", {"stage": application.stage.name, "status": application.get_status_display()}
@@ -271,6 +297,7 @@ def message_render(
     job: Job | None = None,
     application: Any = None,
     channel: str = TemplateChannel.EMAIL,
+    contact: Contact | None = None,
 ) -> RenderedMessage:
     """What one person would get: `subject`/`body` when given (edited text), else the template in their language.
 
@@ -285,7 +312,7 @@ def message_render(
         validate_parts({"subject": subject or "", "body": body or ""}, custom_keys=custom_field_keys())
     elif template is None:
         raise ValidationFailed.single("body", "Write the message, or pick a template.")
-    context = merge_context(candidate=candidate, job=job, application=application, sender=sender)
+    context = merge_context(candidate=candidate, job=job, application=application, sender=sender, contact=contact)
     links = {"address": address, "channel": channel, "candidate_id": candidate.pk}
     context["unsubscribe_link"] = unsubscribe_url(**links)
     context["preferences_link"] = preferences_url(**links)
@@ -301,3 +328,244 @@ def message_render(
         variants=template.variants or [],
         context=context,
     )
+
+
+# --- respecting the person ------------------------------------------------------------------------------------------
+
+
+def recent_capped_sends(*, candidate_ids: Iterable[int], now: datetime) -> dict[int, list[datetime]]:
+    """Each person's bulk and automated sends in the frequency window before `now`, in one query for a batch."""
+    from rapport.messaging.respect import FREQUENCY_WINDOW
+
+    sends: dict[int, list[datetime]] = defaultdict(list)
+    rows = Message.objects.filter(
+        candidate_id__in=list(candidate_ids), kind__in=RESPECTFUL_KINDS, sent_at__gt=now - FREQUENCY_WINDOW
+    ).values_list("candidate_id", "sent_at")
+    for candidate_id, sent_at in rows:
+        sends[candidate_id].append(sent_at)
+    return sends
+
+
+def frequency_cap_warning(*, candidate: Candidate, now: datetime | None = None) -> str:
+    """A note for the compose panel when the person already had the cap's worth of bulk and automated messages."""
+    from rapport.messaging.respect import FREQUENCY_WINDOW
+
+    cap = settings.RAPPORT_FREQUENCY_CAP
+    if cap <= 0:
+        return ""
+    now = now or timezone.now()
+    count = Message.objects.filter(
+        candidate=candidate, kind__in=RESPECTFUL_KINDS, sent_at__gt=now - FREQUENCY_WINDOW
+    ).count()
+    if count < cap:
+        return ""
+    return (
+        f"{candidate.first_name or candidate.full_name} got {count} bulk or automated messages in the last 7 days "
+        f"(the cap is {cap}). A message you write yourself still goes, but consider waiting."
+    )
+
+
+# --- bulk -----------------------------------------------------------------------------------------------------------
+
+BULK_MAX = 10_000
+_CHUNK = 500  # ids per IN (...) query: well under every database's parameter limit
+
+
+@dataclass
+class Skip:
+    candidate_id: int
+    name: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"candidate_id": self.candidate_id, "name": self.name, "reason": self.reason}
+
+
+@dataclass
+class Recipient:
+    candidate: Candidate
+    address: str
+    contact: Contact
+    application: Any = None
+
+
+@dataclass
+class BulkPlan:
+    """Who a bulk send reaches and who it skips (with why), with everything needed to render each person."""
+
+    audience: str
+    recipients: list[Recipient]
+    skipped: list[Skip]
+
+
+def bulk_audience(
+    *, user: User, candidate_ids: list[Any] | None = None, pool: Any = None, segment: Any = None
+) -> tuple[str, list[int], list[int]]:
+    """(label, ids in the user's scope, asked-for ids that are not): exactly one of the three sources is used."""
+    from rapport.candidates.models import PoolMembership
+    from rapport.candidates.selectors import candidate_ids_matching, candidates_visible_to
+
+    given = [x is not None for x in (candidate_ids, pool, segment)]
+    if sum(given) != 1:
+        raise ValidationFailed.single("candidate_ids", "Choose the people: a selection, a pool or a segment.")
+    if candidate_ids is not None:
+        asked: list[int] = []
+        for value in candidate_ids:
+            try:
+                pk = parse_id(value)
+            except (TypeError, ValueError):
+                raise ValidationFailed.single("candidate_ids", f"{value!r} is not a person's id.")
+            if pk not in asked:
+                asked.append(pk)
+        if not asked:
+            raise ValidationFailed.single("candidate_ids", "Select at least one person.")
+        if len(asked) > BULK_MAX:
+            raise ValidationFailed.single("candidate_ids", f"Send to at most {BULK_MAX:,} people at once.")
+        visible: set[int] = set()
+        for start in range(0, len(asked), _CHUNK):
+            chunk = asked[start : start + _CHUNK]
+            visible.update(candidates_visible_to(user).filter(pk__in=chunk).values_list("pk", flat=True))
+        label = f"{len(asked):,} selected {'person' if len(asked) == 1 else 'people'}"
+        return label, [pk for pk in asked if pk in visible], [pk for pk in asked if pk not in visible]
+    if pool is not None:
+        ids = list(
+            PoolMembership.objects.filter(pool=pool, candidate__in=candidates_visible_to(user))
+            .order_by("candidate_id")
+            .values_list("candidate_id", flat=True)[: BULK_MAX + 1]
+        )
+        label = f"pool {pool.name}"
+    else:
+        ids = candidate_ids_matching(user=user, filters={"segment": segment.pk}, limit=BULK_MAX + 1)
+        label = f"segment {segment.name}"
+    if len(ids) > BULK_MAX:
+        raise ValidationFailed.single(
+            "pool_id" if pool is not None else "segment_id",
+            f"The {label} has more than {BULK_MAX:,} people; send to a narrower group.",
+        )
+    return label, ids, []
+
+
+def _first_per_candidate(rows: Iterable[tuple[int, str]]) -> dict[int, str]:
+    first: dict[int, str] = {}
+    for candidate_id, value in rows:
+        first.setdefault(candidate_id, value)
+    return first
+
+
+def bulk_plan(
+    *,
+    user: User,
+    candidate_ids: list[Any] | None = None,
+    pool: Any = None,
+    segment: Any = None,
+    job: Job | None = None,
+    channel: str = TemplateChannel.EMAIL,
+) -> BulkPlan:
+    """The people a bulk send reaches, with their data loaded a chunk at a time (a few queries per 500 people, never
+    one per person), and those it skips: out of scope, erased, no address, do not contact, suppressed."""
+    from rapport.candidates.models import CandidateEmail, CandidatePhone, RelationshipStatus
+    from rapport.pipeline.models import Application
+
+    label, ids, outside = bulk_audience(user=user, candidate_ids=candidate_ids, pool=pool, segment=segment)
+    skipped = [Skip(pk, "", "Not found, or not among the people you can see.") for pk in outside]
+    recipients: list[Recipient] = []
+    definitions = list(custom_field_definitions())
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        people = Candidate.objects.in_bulk(chunk)
+        emails = _first_per_candidate(
+            CandidateEmail.objects.filter(candidate_id__in=chunk)
+            .order_by("candidate_id", "position", "id")
+            .values_list("candidate_id", "email")
+        )
+        phones = _first_per_candidate(
+            CandidatePhone.objects.filter(candidate_id__in=chunk)
+            .order_by("candidate_id", "position", "id")
+            .values_list("candidate_id", "phone")
+        )
+        suppressed = dict(
+            Suppression.objects.filter(channel=channel, address__in=[e.lower() for e in emails.values()]).values_list(
+                "address", "reason"
+            )
+        )
+        applications = {}
+        if job is not None:
+            applications = {
+                a.candidate_id: a
+                for a in Application.objects.filter(job=job, candidate_id__in=chunk).select_related("stage", "job")
+            }
+        for pk in chunk:
+            candidate = people.get(pk)
+            if candidate is None or candidate.erased_at is not None:
+                skipped.append(Skip(pk, "", "Not found, or not among the people you can see."))
+                continue
+            address = emails.get(pk, "")
+            reason = ""
+            if not address:
+                reason = "No email address."
+            elif candidate.relationship_status == RelationshipStatus.DO_NOT_CONTACT:
+                reason = "Marked do not contact."
+            elif address.lower() in suppressed:
+                why = SuppressionReason(suppressed[address.lower()]).label.lower()
+                reason = f"{address} is on the suppression list ({why})."
+            if reason:
+                skipped.append(Skip(pk, candidate.full_name, reason))
+                continue
+            contact = Contact(email=address, phone=phones.get(pk, ""), definitions=definitions)
+            recipients.append(Recipient(candidate, address, contact, applications.get(pk)))
+    return BulkPlan(audience=label, recipients=recipients, skipped=skipped)
+
+
+def bulk_render(*, sender: User, template: MessageTemplate, recipient: Recipient, job: Job | None) -> RenderedMessage:
+    """One person's message in a bulk send: the template in their language, with their own links."""
+    return message_render(
+        sender=sender,
+        candidate=recipient.candidate,
+        address=recipient.address,
+        template=template,
+        job=job,
+        application=recipient.application,
+        contact=recipient.contact,
+    )
+
+
+def bulk_preview(
+    *, user: User, template: MessageTemplate, plan: BulkPlan, job: Job | None, sample: int = 3
+) -> tuple[list[tuple[Recipient, RenderedMessage]], list[Skip]]:
+    """What up to `sample` random recipients would get, and who else would be skipped because the template cannot
+    be filled in for them (checked with the merge fields only, which is fast enough for thousands)."""
+    import random
+
+    from rapport.messaging.rendering import TemplateInvalid, pick_variant, render_text
+
+    failing: list[Skip] = []
+    renderable: list[Recipient] = []
+    for recipient in plan.recipients:
+        context = merge_context(
+            candidate=recipient.candidate,
+            job=job,
+            application=recipient.application,
+            sender=user,
+            contact=recipient.contact,
+        )
+        chosen = pick_variant(
+            default_language=template.language,
+            subject=template.subject,
+            body=template.body,
+            variants=template.variants or [],
+            language=recipient.candidate.language or None,
+        )
+        try:
+            render_text(chosen.subject, context, field="subject")
+            render_text(chosen.body, context, field="body")
+        except TemplateInvalid as exc:
+            failing.append(Skip(recipient.candidate.pk, recipient.candidate.full_name, render_skip_reason(exc)))
+            continue
+        renderable.append(recipient)
+    chosen_few = random.sample(renderable, min(sample, len(renderable)))  # noqa: S311 - a preview, not a secret
+    previews = [(r, bulk_render(sender=user, template=template, recipient=r, job=job)) for r in chosen_few]
+    return previews, failing
+
+
+def render_skip_reason(exc: ValidationFailed) -> str:
+    return f"The template could not be filled in: {exc.message}"

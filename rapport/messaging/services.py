@@ -24,8 +24,11 @@ from rapport.jobs.models import Job, Stage, StageTemplate
 from rapport.messaging.channels.base import DeliveryError
 from rapport.messaging.models import (
     DUE_STATUSES,
+    RESPECTFUL_KINDS,
+    BulkSend,
     Message,
     MessageDirection,
+    MessageKind,
     MessageStatus,
     MessageTemplate,
     Suppression,
@@ -34,7 +37,15 @@ from rapport.messaging.models import (
     TemplateChannel,
 )
 from rapport.messaging.rendering import LANGUAGE_CODE, normalise_language, validate_parts
-from rapport.messaging.selectors import custom_field_keys, message_render, primary_email, suppression_for
+from rapport.messaging.respect import hold_for, person_zone
+from rapport.messaging.selectors import (
+    custom_field_keys,
+    message_render,
+    primary_email,
+    recent_capped_sends,
+    suppression_for,
+)
+from rapport.timeline.models import Activity
 from rapport.timeline.services import activity_record, audit_record
 
 logger = logging.getLogger(__name__)
@@ -511,7 +522,9 @@ def _settle(message: Message, *, activity: str | None, tried: bool, **changes: A
 def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = None) -> int:
     """Send what is due in the outbox; returns how many messages it settled. Safe to run twice, or in parallel.
 
-    At send time it checks again that the person may be written to (do not contact, suppression list). Transient
+    At send time it checks again that the person may be written to (do not contact, suppression list), and holds
+    bulk and automated messages back in the person's quiet hours or over the frequency cap (deferred, with the
+    reason, to when they may go; `now` is the clock these checks read, so tests can pass one). Transient
     failures (no connection, SMTP 4xx) go back to the queue with exponential backoff, up to MAX_ATTEMPTS; permanent
     ones (SMTP 5xx) fail at once with the server's reason. A plain function, so a Celery task can call it too.
     """
@@ -523,6 +536,8 @@ def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = No
         return 0
     settled = 0
     server_down: DeliveryError | None = None
+    # The frequency cap's counts for the whole batch in one query, kept current as the batch sends.
+    recent = recent_capped_sends(candidate_ids={m.candidate_id for m in claimed if m.kind in RESPECTFUL_KINDS}, now=now)
     with EmailTransport() as transport:
         for message in claimed:
             blocked = _blocked_reason(candidate=message.candidate, address=message.to_address, channel=message.channel)
@@ -536,6 +551,21 @@ def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = No
                     next_attempt_at=None,
                 )
                 continue
+            if message.kind in RESPECTFUL_KINDS:
+                hold = hold_for(
+                    now=now, zone=person_zone(message.candidate.timezone), recent_sends=recent[message.candidate_id]
+                )
+                if hold is not None:
+                    # Deferred, not dropped: it comes due again when the person's night or the cap's window ends.
+                    settled += _settle(
+                        message,
+                        activity=None,
+                        tried=False,
+                        status=MessageStatus.SCHEDULED,
+                        deferred_reason=hold.reason,
+                        next_attempt_at=hold.until,
+                    )
+                    continue
             try:
                 if server_down is not None:
                     # The server refused the connection for the message before; the rest of the batch waits too.
@@ -554,8 +584,11 @@ def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = No
                     status=MessageStatus.SENT,
                     sent_at=sent_at,
                     last_error="",
+                    deferred_reason="",
                     next_attempt_at=None,
                 )
+                if message.kind in RESPECTFUL_KINDS:
+                    recent[message.candidate_id].append(sent_at)
     return settled
 
 
@@ -627,3 +660,149 @@ def suppression_remove_unsubscribe(*, address: str, channel: str, candidate: Can
             payload={"channel": channel, "address": address, "source": "preferences page"},
         )
     return bool(deleted)
+
+
+# --- bulk -----------------------------------------------------------------------------------------------------------
+
+_BULK_INSERT = 1000
+
+
+def _existing_bulk(*, actor: User, key: str) -> BulkSend | None:
+    existing = BulkSend.objects.filter(idempotency_key=key).first()
+    if existing is not None and existing.sent_by_id != actor.pk:
+        raise Conflict("This idempotency key was already used.", fields={"idempotency_key": ["Already used."]})
+    return existing
+
+
+@transaction.atomic
+def message_bulk_send(
+    *,
+    actor: User,
+    template: MessageTemplate,
+    candidate_ids: list[Any] | None = None,
+    pool: Any = None,
+    segment: Any = None,
+    job: Job | None = None,
+    idempotency_key: str | None = None,
+    channel: str = TemplateChannel.EMAIL,
+) -> BulkSend:
+    """Personalise a template for each person of a selection, pool or segment and queue one bulk message each.
+
+    People who cannot be written to are skipped with the reason (out of scope, no address, do not contact,
+    suppressed, or a template that cannot be filled in for them, naming the field): one person's failure never
+    stops the others, and no literal `{{ … }}` is ever queued. The worker then applies quiet hours and the
+    frequency cap. The same `idempotency_key` from the same sender returns the first send's outcome.
+    """
+    from rapport.jobs.selectors import jobs_visible_to
+    from rapport.messaging.channels.email.transport import from_header, message_domain
+    from rapport.messaging.rendering import TemplateInvalid
+    from rapport.messaging.selectors import bulk_plan, bulk_render, message_templates_visible_to, render_skip_reason
+
+    ensure(actor, Capability.SEND_MESSAGES)
+    key = (idempotency_key or "").strip() or None
+    if key is not None:
+        if len(key) > 255:
+            raise ValidationFailed.single("idempotency_key", "Use at most 255 characters.")
+        existing = _existing_bulk(actor=actor, key=key)
+        if existing is not None:
+            return existing
+    if channel != TemplateChannel.EMAIL:
+        raise ValidationFailed.single("channel", "Only email can be sent for now.")
+    if template is None or not message_templates_visible_to(actor).filter(pk=template.pk).exists():
+        raise ValidationFailed.single("template_id", "Pick a template.")
+    if template.channel != channel:
+        raise ValidationFailed.single("template_id", f"This is a {template.get_channel_display()} template.")
+    if job is not None and not jobs_visible_to(actor).filter(pk=job.pk).exists():
+        raise NotFound("No such job.")
+
+    plan = bulk_plan(user=actor, candidate_ids=candidate_ids, pool=pool, segment=segment, job=job, channel=channel)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            bulk = BulkSend.objects.create(
+                template=template, job=job, audience=plan.audience, sent_by=actor, idempotency_key=key, created_at=now
+            )
+    except IntegrityError:
+        # The same key arrived twice at once: the first send is the answer to both.
+        existing = _existing_bulk(actor=actor, key=key) if key else None
+        if existing is None:
+            raise
+        return existing
+    skipped = [skip.as_dict() for skip in plan.skipped]
+    sender = {
+        "from_header": from_header(name=_sender_name(actor)),
+        "reply_to": actor.email_reply_to or actor.email,
+    }
+    domain = message_domain()
+    rows: list[Message] = []
+    for recipient in plan.recipients:
+        try:
+            rendered = bulk_render(sender=actor, template=template, recipient=recipient, job=job)
+        except TemplateInvalid as exc:
+            rendered, reason = None, render_skip_reason(exc)
+        else:
+            reason = (
+                "" if len(rendered.subject) <= MAX_SUBJECT else "With the fields filled in, the subject is too long."
+            )
+        if rendered is None or reason:
+            skipped.append(
+                {"candidate_id": recipient.candidate.pk, "name": recipient.candidate.full_name, "reason": reason}
+            )
+            continue
+        rows.append(
+            Message(
+                candidate=recipient.candidate,
+                application=recipient.application,
+                job=job,
+                template=template,
+                channel=channel,
+                kind=MessageKind.BULK,
+                bulk=bulk,
+                direction=MessageDirection.OUTBOUND,
+                to_address=recipient.address,
+                subject=rendered.subject,
+                html=rendered.html,
+                text=rendered.text,
+                status=MessageStatus.QUEUED,
+                next_attempt_at=now,
+                message_id=f"<{uuid.uuid4().hex}@{domain}>",
+                sent_by=actor,
+                created_at=now,
+                **sender,
+            )
+        )
+    activities: list[Activity] = []
+    for start in range(0, len(rows), _BULK_INSERT):
+        batch = Message.objects.bulk_create(rows[start : start + _BULK_INSERT])
+        activities.extend(
+            Activity(
+                type="message.queued",
+                candidate_id=message.candidate_id,
+                application_id=message.application_id,
+                job=job,
+                actor=actor,
+                occurred_at=now,
+                payload={
+                    "message_id": message.pk,
+                    "channel": channel,
+                    "subject": message.subject,
+                    "status": message.status,
+                    "template_id": template.pk,
+                    "bulk_id": bulk.pk,
+                },
+            )
+            for message in batch
+        )
+    Activity.objects.bulk_create(activities, batch_size=_BULK_INSERT)
+    bulk.queued = len(rows)
+    bulk.skipped = skipped
+    bulk.save(update_fields=["queued", "skipped"])
+    audit_record(
+        actor=actor,
+        action="bulk_send",
+        object_type="bulk_send",
+        object_id=bulk.pk,
+        changes={"template": template.name, "audience": plan.audience, "queued": len(rows), "skipped": len(skipped)},
+    )
+    transaction.on_commit(embedded_worker.nudge)
+    return bulk

@@ -26,7 +26,13 @@ from rapport.jobs.selectors import jobs_visible_to
 from rapport.messaging.forms import ComposeForm
 from rapport.messaging.models import MessageTemplate, TemplateChannel
 from rapport.messaging.rendering import pick_variant
-from rapport.messaging.selectors import candidate_messages, message_render, message_templates_visible_to, primary_email
+from rapport.messaging.selectors import (
+    candidate_messages,
+    frequency_cap_warning,
+    message_render,
+    message_templates_visible_to,
+    primary_email,
+)
 from rapport.messaging.services import message_send
 from rapport.timeline.selectors import candidate_timeline
 
@@ -74,11 +80,18 @@ def profile_context(user: User, candidate: Candidate) -> dict[str, Any]:
         "compose_form": _form(user, candidate),
         "person_messages": candidate_messages(user=user, candidate=candidate, limit=MESSAGES_SHOWN),
         "has_email": bool(primary_email(candidate)),
+        "cap_warning": frequency_cap_warning(candidate=candidate),
     }
 
 
 def _panel(request: HttpRequest, candidate: Candidate, form: ComposeForm, *, status: int = 200) -> HttpResponse:
-    context = {"candidate": candidate, "compose_form": form, "compose_open": True, "has_email": True}
+    context = {
+        "candidate": candidate,
+        "compose_form": form,
+        "compose_open": True,
+        "has_email": True,
+        "cap_warning": frequency_cap_warning(candidate=candidate),
+    }
     return render(request, "messaging/_compose.html", context, status=status)
 
 

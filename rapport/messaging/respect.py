@@ -1,0 +1,94 @@
+"""Respecting the person at send time: quiet hours in their own time zone and the frequency cap, as plain time math.
+
+The outbox worker asks these before sending a bulk or automated message; a message they hold back is deferred to
+the time they return, never dropped. One-to-one messages from a recruiter are exempt.
+"""
+
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from django.conf import settings
+
+FREQUENCY_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Hold:
+    until: datetime
+    reason: str
+
+
+def person_zone(name: str | None) -> zoneinfo.ZoneInfo:
+    """The person's own time zone, or the installation's default when theirs is unset or unknown."""
+    for candidate in (name, settings.RAPPORT_DEFAULT_TIMEZONE):
+        if candidate:
+            try:
+                return zoneinfo.ZoneInfo(candidate)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                continue
+    return zoneinfo.ZoneInfo("UTC")
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def quiet_hours_label() -> str:
+    hours = settings.RAPPORT_QUIET_HOURS
+    return f"{_clock(hours[0])}–{_clock(hours[1])}" if hours else ""
+
+
+def quiet_until(*, at: datetime, zone: zoneinfo.ZoneInfo) -> datetime | None:
+    """When quiet hours end for someone in `zone`, if `at` falls inside them; else None."""
+    hours = settings.RAPPORT_QUIET_HOURS
+    if hours is None:
+        return None
+    start, end = hours
+    local = at.astimezone(zone)
+    minute = local.hour * 60 + local.minute
+    end_day = local.date()
+    if start < end:
+        inside = start <= minute < end
+    else:
+        # The usual case: the quiet night spans midnight, so after the start it ends tomorrow morning.
+        inside = minute >= start or minute < end
+        if minute >= start:
+            end_day += timedelta(days=1)
+    if not inside:
+        return None
+    return datetime.combine(end_day, time(end // 60, end % 60), tzinfo=zone).astimezone(UTC)
+
+
+def cap_frees_at(*, sent: Sequence[datetime], cap: int) -> datetime | None:
+    """When the person drops below `cap` sends in the rolling window, given their recent send times; None if below.
+
+    `sent` holds only sends inside the window ending now. With the k oldest leaving the window one by one, room
+    for one more appears when the (len - cap + 1)-th oldest is a full window old.
+    """
+    if cap <= 0 or len(sent) < cap:
+        return None
+    ordered = sorted(sent)
+    return ordered[len(ordered) - cap] + FREQUENCY_WINDOW
+
+
+def hold_for(*, now: datetime, zone: zoneinfo.ZoneInfo, recent_sends: Sequence[datetime]) -> Hold | None:
+    """Whether a bulk or automated message to this person must wait, and until when; None means send now."""
+    quiet = quiet_until(at=now, zone=zone)
+    if quiet is not None:
+        local_end = quiet.astimezone(zone)
+        return Hold(
+            quiet, f"Quiet hours ({quiet_hours_label()} in {zone.key}): held until {local_end:%H:%M} their time."
+        )
+    cap = settings.RAPPORT_FREQUENCY_CAP
+    frees = cap_frees_at(sent=recent_sends, cap=cap)
+    if frees is None:
+        return None
+    # When room frees up in the person's night, the message waits for their morning instead.
+    until = quiet_until(at=frees, zone=zone) or frees
+    return Hold(
+        until,
+        f"Frequency cap ({cap} bulk or automated messages per 7 days): held until "
+        f"{until.astimezone(zone):%Y-%m-%d %H:%M} their time.",
+    )
