@@ -22,6 +22,24 @@ from rapport.messaging.models import TemplateChannel
 from rapport.messaging.selectors import BULK_MAX, bulk_plan, bulk_preview, message_templates_visible_to
 from rapport.messaging.services import message_bulk_send
 
+SKIPPED_NAMES_SHOWN = 12
+
+
+def _skip_groups(skipped: list[Any]) -> list[dict[str, Any]]:
+    """Skips grouped by reason, largest first: one template problem for 300 people is one line, not 300."""
+    groups: dict[str, list[Any]] = {}
+    for skip in skipped:
+        groups.setdefault(skip["reason"] if isinstance(skip, dict) else skip.reason, []).append(skip)
+    return [
+        {
+            "reason": reason,
+            "count": len(people),
+            "people": people[:SKIPPED_NAMES_SHOWN],
+            "more": max(0, len(people) - SKIPPED_NAMES_SHOWN),
+        }
+        for reason, people in sorted(groups.items(), key=lambda item: -len(item[1]))
+    ]
+
 
 def _audience(request: HttpRequest) -> dict[str, Any]:
     """The people chosen, as the service takes them: the selected ids, a pool or a segment (all scope-checked)."""
@@ -73,6 +91,7 @@ def bulk_email(request: HttpRequest) -> HttpResponse:
                     idempotency_key=request.POST.get("idempotency_key") or None,
                     **audience,
                 )
+                context["result_groups"] = _skip_groups(context["result"].skipped)
             else:
                 plan = bulk_plan(user=request.user, job=job, **audience)
                 previews, failing = bulk_preview(user=request.user, template=template, plan=plan, job=job)
@@ -82,6 +101,7 @@ def bulk_email(request: HttpRequest) -> HttpResponse:
                         "plan": plan,
                         "previews": previews,
                         "skipped": skipped,
+                        "skip_groups": _skip_groups(skipped),
                         "will_send": len(plan.recipients) - len(failing),
                     }
                 )

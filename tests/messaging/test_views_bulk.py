@@ -47,7 +47,7 @@ def test_review_shows_three_previews_and_the_skips_then_send_queues_and_delivers
     assert review.status_code == 200
     assert body.count("data-bulk-preview") == 3
     assert "4 will get this email, 1 will be skipped" in body
-    assert "Nomail Doe</a>: No email address." in body
+    assert "<strong>No email address.</strong> (1): <a href=" in body and "Nomail Doe</a>" in body
     assert "Send to 4 people" in body
     assert not Message.objects.exists()
 
@@ -139,3 +139,17 @@ def test_sending_a_template_other_than_the_reviewed_one_shows_its_review_instead
 
     assert b"data-bulk-review" in response.content and b"Queued" not in response.content
     assert not Message.objects.exists()
+
+
+def test_skips_are_grouped_by_reason_largest_first_with_long_lists_cut_short():
+    from rapport.messaging.views_bulk import SKIPPED_NAMES_SHOWN, _skip_groups
+
+    skipped = [{"candidate_id": i, "name": f"P{i}", "reason": "No email address."} for i in range(20)]
+    skipped.append({"candidate_id": 99, "name": "Dee", "reason": "Marked do not contact."})
+
+    groups = _skip_groups(skipped)
+
+    assert [(g["reason"], g["count"]) for g in groups] == [("No email address.", 20), ("Marked do not contact.", 1)]
+    assert len(groups[0]["people"]) == SKIPPED_NAMES_SHOWN
+    assert groups[0]["more"] == 20 - SKIPPED_NAMES_SHOWN
+    assert groups[1]["more"] == 0
