@@ -17,6 +17,7 @@ urlpatterns = [
     path("import/", include("rapport.candidates.urls_import", namespace="imports")),
     path("templates/", include("rapport.messaging.urls")),
     path("messages/", include("rapport.messaging.urls_messages", namespace="messages")),
+    path("t/", include("rapport.messaging.urls_tracking", namespace="tracking")),
     path("u/", include("rapport.messaging.urls_unsubscribe", namespace="unsubscribe")),
     path("", include("rapport.candidates.urls")),
 ]

@@ -151,6 +151,11 @@ class Message(models.Model):
     claim_token = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Engagement from our own open pixel and click redirects: the first of each, and how many there were since.
+    opened_at = models.DateTimeField(null=True, blank=True)
+    open_count = models.PositiveIntegerField(default=0)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    click_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [

@@ -278,6 +278,11 @@ def message_events(*, message: Message) -> list[Any]:
     )
 
 
+def message_for_tracking(*, message_id: int) -> Message | None:
+    """The message a tracking token names, with its person; None when it no longer exists."""
+    return Message.objects.select_related("candidate", "application", "job").filter(pk=message_id).first()
+
+
 def primary_email(candidate: Candidate) -> str:
     return candidate.emails.order_by("position", "id").values_list("email", flat=True).first() or ""
 

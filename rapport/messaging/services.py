@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from rapport.accounts.models import User
@@ -660,6 +661,58 @@ def suppression_remove_unsubscribe(*, address: str, channel: str, candidate: Can
             payload={"channel": channel, "address": address, "source": "preferences page"},
         )
     return bool(deleted)
+
+
+# --- engagement -----------------------------------------------------------------------------------------------------
+
+ENGAGEMENT_OPEN = "open"
+ENGAGEMENT_CLICK = "click"
+# Points a message's first open and first click add to the person's engagement score (0-100). Only the first of
+# each counts, so a mail client reloading images or a link clicked ten times does not outweigh another email read.
+ENGAGEMENT_POINTS = {ENGAGEMENT_OPEN: 1, ENGAGEMENT_CLICK: 3}
+ENGAGEMENT_MAX = 100
+
+
+@transaction.atomic
+def message_engagement_record(*, message: Message, kind: str, url: str | None = None) -> bool:
+    """Record an open (pixel) or a click (redirect) of a sent email; returns whether anything was recorded.
+
+    The first open of a message writes `message.opened`; later ones only count. Every click writes
+    `message.clicked` with its URL, since which link was followed matters. Nothing is recorded for an erased
+    person or message, nor for a message we did not send.
+    """
+    if kind not in ENGAGEMENT_POINTS:
+        raise ValidationFailed.single("kind", f"Choose one of: {', '.join(ENGAGEMENT_POINTS)}.")
+    candidate = message.candidate
+    if candidate.erased_at is not None or not message.to_address or message.direction != MessageDirection.OUTBOUND:
+        return False
+    now = timezone.now()
+    rows = Message.objects.filter(pk=message.pk)
+    # Conditional updates, so two requests at once (a client loading the pixel twice) cannot both be "first".
+    if kind == ENGAGEMENT_OPEN:
+        first = bool(rows.filter(opened_at__isnull=True).update(opened_at=now, open_count=F("open_count") + 1))
+        if not first:
+            rows.update(open_count=F("open_count") + 1)
+    else:
+        first = bool(rows.filter(clicked_at__isnull=True).update(clicked_at=now, click_count=F("click_count") + 1))
+        if not first:
+            rows.update(click_count=F("click_count") + 1)
+    message.refresh_from_db(fields=["opened_at", "open_count", "clicked_at", "click_count"])
+    if first:
+        Candidate.objects.filter(pk=candidate.pk).update(
+            engagement_score=Least(F("engagement_score") + ENGAGEMENT_POINTS[kind], ENGAGEMENT_MAX)
+        )
+    if kind == ENGAGEMENT_OPEN and not first:
+        return True
+    activity_record(
+        type="message.opened" if kind == ENGAGEMENT_OPEN else "message.clicked",
+        candidate=candidate,
+        application=message.application,
+        job=message.job,
+        occurred_at=now,
+        payload=_activity_payload(message, **({"url": url} if kind == ENGAGEMENT_CLICK else {})),
+    )
+    return True
 
 
 # --- bulk -----------------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from rapport.messaging.channels.base import PermanentError, TransientError
 from rapport.messaging.links import unsubscribe_url
 from rapport.messaging.models import Message
+from rapport.messaging.tracking import tracked_html
 
 MAX_ERROR = 500
 
@@ -56,7 +57,9 @@ def build_email(message: Message, *, connection: BaseEmailBackend | None = None)
         connection=connection,
     )
     if message.html:
-        email.attach_alternative(message.html, "text/html")
+        # Tracking goes into the HTML part only, as it is sent: the text part and the stored message keep the
+        # links as written, so a reader who prefers plain text is never redirected through us.
+        email.attach_alternative(tracked_html(message_id=message.pk, page=message.html), "text/html")
     return email
 
 
