@@ -314,8 +314,9 @@ def _send_time(send_at: datetime | None, now: datetime) -> datetime | None:
     return send_at if send_at > now else None
 
 
-def _existing_for_key(*, actor: User, key: str) -> Message | None:
-    existing = Message.objects.filter(idempotency_key=key).first()
+def _existing_for_key(model: type[Message] | type[BulkSend], *, actor: User, key: str) -> Any:
+    """What this sender already made with this idempotency key; another sender's key is a conflict."""
+    existing = model.objects.filter(idempotency_key=key).first()
     if existing is not None and existing.sent_by_id != actor.pk:
         raise Conflict("This idempotency key was already used.", fields={"idempotency_key": ["Already used."]})
     return existing
@@ -353,7 +354,7 @@ def message_send(
     if key is not None:
         if len(key) > 255:
             raise ValidationFailed.single("idempotency_key", "Use at most 255 characters.")
-        existing = _existing_for_key(actor=actor, key=key)
+        existing = _existing_for_key(Message, actor=actor, key=key)
         if existing is not None:
             return existing
     if channel != TemplateChannel.EMAIL:
@@ -447,7 +448,7 @@ def message_send(
             message = Message.objects.create(**fields)
     except IntegrityError:
         # The same key arrived twice at once: the first one's message is the answer to both.
-        existing = _existing_for_key(actor=actor, key=key) if key else None
+        existing = _existing_for_key(Message, actor=actor, key=key) if key else None
         if existing is None:
             raise
         return existing
@@ -720,13 +721,6 @@ def message_engagement_record(*, message: Message, kind: str, url: str | None = 
 _BULK_INSERT = 1000
 
 
-def _existing_bulk(*, actor: User, key: str) -> BulkSend | None:
-    existing = BulkSend.objects.filter(idempotency_key=key).first()
-    if existing is not None and existing.sent_by_id != actor.pk:
-        raise Conflict("This idempotency key was already used.", fields={"idempotency_key": ["Already used."]})
-    return existing
-
-
 @transaction.atomic
 def message_bulk_send(
     *,
@@ -756,7 +750,7 @@ def message_bulk_send(
     if key is not None:
         if len(key) > 255:
             raise ValidationFailed.single("idempotency_key", "Use at most 255 characters.")
-        existing = _existing_bulk(actor=actor, key=key)
+        existing = _existing_for_key(BulkSend, actor=actor, key=key)
         if existing is not None:
             return existing
     if channel != TemplateChannel.EMAIL:
@@ -777,7 +771,7 @@ def message_bulk_send(
             )
     except IntegrityError:
         # The same key arrived twice at once: the first send is the answer to both.
-        existing = _existing_bulk(actor=actor, key=key) if key else None
+        existing = _existing_for_key(BulkSend, actor=actor, key=key) if key else None
         if existing is None:
             raise
         return existing
