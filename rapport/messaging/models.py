@@ -62,6 +62,7 @@ class MessageStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     BOUNCED = "bounced", "Bounced"
     SUPPRESSED = "suppressed", "Not sent"
+    RECEIVED = "received", "Received"
 
 
 class MessageDirection(models.TextChoices):
@@ -156,6 +157,17 @@ class Message(models.Model):
     open_count = models.PositiveIntegerField(default=0)
     clicked_at = models.DateTimeField(null=True, blank=True)
     click_count = models.PositiveIntegerField(default=0)
+    # The provider's own id for the message (a Twilio SID, an ESP's message id): its webhooks name it by this.
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    # Inbound only: who wrote (to_address is then our own mailbox or number) and the inbox state of the reply.
+    from_address = models.CharField(max_length=254, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         indexes = [
@@ -167,6 +179,15 @@ class Message(models.Model):
                 fields=["candidate", "sent_at"],
                 name="message_capped_sent",
                 condition=models.Q(kind__in=RESPECTFUL_KINDS),
+            ),
+            models.Index(
+                fields=["provider_message_id"], name="message_provider_id", condition=~models.Q(provider_message_id="")
+            ),
+            # The inbox lists open replies, newest first; done ones drop out of the index.
+            models.Index(
+                fields=["-created_at"],
+                name="message_inbox_open",
+                condition=models.Q(direction="inbound", done_at__isnull=True),
             ),
         ]
 
@@ -198,3 +219,55 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} ({self.channel}): {self.reason}"
+
+
+class MessageAttachment(models.Model):
+    """A file that came with a message (an inbound reply's attachments, or an MMS picture)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="message-attachments/%Y/%m/")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120, blank=True)
+    size = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class InboundStatus(models.TextChoices):
+    MATCHED = "matched", "Matched to a person"
+    UNKNOWN_SENDER = "unknown_sender", "Unknown sender"
+    MALFORMED = "malformed", "Could not be read"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class InboundEmail(models.Model):
+    """Every email that reached our reply mailbox or inbound webhook, kept raw, whatever became of it.
+
+    A reply from a known person becomes an inbound `Message` on their thread. Mail from an unknown sender waits
+    here for triage, and mail we could not parse is kept raw and flagged: nothing that arrives is dropped.
+    """
+
+    source = models.CharField(max_length=20)  # "imap", or the provider name of an inbound webhook
+    # The mailbox's or provider's id for it, so polling the same mailbox twice does not store it twice.
+    external_id = models.CharField(max_length=255)
+    raw = models.BinaryField()
+    status = models.CharField(max_length=20, choices=InboundStatus.choices)
+    error = models.TextField(blank=True)
+    from_address = models.CharField(max_length=254, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    received_at = models.DateTimeField(default=timezone.now)
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    triaged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="inbound_source_external_id")]
+        indexes = [models.Index(fields=["status", "-received_at"], name="inbound_status_time")]
+
+    def __str__(self) -> str:
+        return f"{self.from_address}: {self.subject}"

@@ -283,6 +283,28 @@ def message_for_tracking(*, message_id: int) -> Message | None:
     return Message.objects.select_related("candidate", "application", "job").filter(pk=message_id).first()
 
 
+def thread_parent(*, in_reply_to: str = "", references: str = "") -> Message | None:
+    """The message a reply answers, from its In-Reply-To header, else the newest of its References we know."""
+    ids = [value for value in references.split() if value.startswith("<")]
+    ids.reverse()
+    if in_reply_to.strip():
+        ids.insert(0, in_reply_to.strip())
+    if not ids:
+        return None
+    found = {m.message_id: m for m in Message.objects.filter(message_id__in=ids[:50]).select_related("job")}
+    return next((found[i] for i in ids if i in found), None)
+
+
+def candidate_for_address(*, channel: str, address: str) -> Candidate | None:
+    """The person an email address or phone number (E.164) belongs to; each belongs to at most one."""
+    value = address.strip()
+    if not value:
+        return None
+    if channel == "email":
+        return Candidate.objects.filter(emails__email=value.lower(), erased_at__isnull=True).first()
+    return Candidate.objects.filter(phones__phone=value, erased_at__isnull=True).first()
+
+
 def primary_email(candidate: Candidate) -> str:
     return candidate.emails.order_by("position", "id").values_list("email", flat=True).first() or ""
 

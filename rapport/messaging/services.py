@@ -530,17 +530,18 @@ def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = No
     failures (no connection, SMTP 4xx) go back to the queue with exponential backoff, up to MAX_ATTEMPTS; permanent
     ones (SMTP 5xx) fail at once with the server's reason. A plain function, so a Celery task can call it too.
     """
-    from rapport.messaging.channels.email.transport import EmailTransport
+    from rapport.messaging.channels import Transports
 
     now = now or timezone.now()
     claimed = _claim_due(limit=limit, now=now)
     if not claimed:
         return 0
     settled = 0
-    server_down: DeliveryError | None = None
+    # Per channel: when the mail server is down, text messages in the same batch still go.
+    server_down: dict[str, DeliveryError] = {}
     # The frequency cap's counts for the whole batch in one query, kept current as the batch sends.
     recent = recent_capped_sends(candidate_ids={m.candidate_id for m in claimed if m.kind in RESPECTFUL_KINDS}, now=now)
-    with EmailTransport() as transport:
+    with Transports() as transports:
         for message in claimed:
             blocked = _blocked_reason(candidate=message.candidate, address=message.to_address, channel=message.channel)
             if blocked:
@@ -569,13 +570,13 @@ def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = No
                     )
                     continue
             try:
-                if server_down is not None:
+                if message.channel in server_down:
                     # The server refused the connection for the message before; the rest of the batch waits too.
-                    raise server_down
-                transport.send(message)
+                    raise server_down[message.channel]
+                provider_id = transports.send(message)
             except DeliveryError as exc:
                 if exc.transient and exc.server_down:
-                    server_down = exc
+                    server_down[message.channel] = exc
                 settled += _settle_failure(message, exc, now=timezone.now())
             else:
                 sent_at = timezone.now()
@@ -585,6 +586,7 @@ def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = No
                     tried=True,
                     status=MessageStatus.SENT,
                     sent_at=sent_at,
+                    provider_message_id=provider_id or "",
                     last_error="",
                     deferred_reason="",
                     next_attempt_at=None,

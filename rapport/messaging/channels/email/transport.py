@@ -108,7 +108,7 @@ class EmailTransport:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             self.connection.close()
 
-    def send(self, message: Message) -> None:
+    def send(self, message: Message) -> str | None:
         """Hand one message to the server; raises TransientError or PermanentError when it is not accepted."""
         try:
             email = build_email(message, connection=self.connection)
@@ -125,3 +125,4 @@ class EmailTransport:
             raise PermanentError(f"The message could not be built: {exc}"[:MAX_ERROR])
         if not sent:
             raise PermanentError("The mail server accepted no recipient for this message.")
+        return None
