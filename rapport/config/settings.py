@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "rapport.pipeline",
     "rapport.search",
     "rapport.messaging",
+    "rapport.notifications",
     "rapport.api",
 ]
 

@@ -19,5 +19,10 @@ urlpatterns = [
     path("messages/", include("rapport.messaging.urls_messages", namespace="messages")),
     path("t/", include("rapport.messaging.urls_tracking", namespace="tracking")),
     path("u/", include("rapport.messaging.urls_unsubscribe", namespace="unsubscribe")),
+    path("inbox/", include(("rapport.messaging.urls_inbox", "inbox"), namespace="inbox")),
+    path("triage/", include(("rapport.messaging.urls_triage", "triage"), namespace="triage")),
+    path("notifications/", include(("rapport.notifications.urls", "notifications"), namespace="notifications")),
+    path("hooks/email/", include(("rapport.messaging.channels.email.urls", "email_hooks"), namespace="email_hooks")),
+    path("hooks/twilio/", include(("rapport.messaging.channels.sms.urls", "twilio_hooks"), namespace="twilio_hooks")),
     path("", include("rapport.candidates.urls")),
 ]
