@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.database import DEFAULT_URL, REPO, SIZES, BenchDatabaseError, ensure_seeded, prepare_server, redacted
 
-GROUPS = ("search", "naive", "pages", "api", "import")
+GROUPS = ("search", "naive", "pages", "api", "import", "messaging", "conversation")
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -126,6 +126,15 @@ def _target(m: Any) -> tuple[str, str]:
         return f"p95 ≤ {cases.PROFILE_TARGET_MS:g} ms", "pass" if m.p95 <= cases.PROFILE_TARGET_MS else "FAIL"
     if m.group == "pages" and m.name == "job kanban":
         return f"p95 ≤ {cases.KANBAN_TARGET_MS:g} ms", "pass" if m.p95 <= cases.KANBAN_TARGET_MS else "FAIL"
+    if m.group == "messaging" and m.info.get("per_s") and not m.name.startswith("naive"):
+        from bench import messaging
+
+        target = messaging.BULK_TARGET_PER_S if m.name.startswith("bulk") else messaging.DELIVERY_TARGET_PER_S
+        return f"≥ {target:,.0f} messages/s", "pass" if min(m.info["per_s"]) >= target else "FAIL"
+    if m.group == "conversation" and not m.name.endswith(")"):
+        from bench.conversation import THREAD_TARGET_MS
+
+        return f"p95 ≤ {THREAD_TARGET_MS:g} ms", "pass" if m.p95 <= THREAD_TARGET_MS else "FAIL"
     if m.group == "import" and m.name == "CSV import" and m.info.get("rows_per_s"):
         worst = min(m.info["rows_per_s"])
         target = cases.IMPORT_TARGET_ROWS_PER_S
@@ -154,6 +163,8 @@ def _print_table(measurements: list[Any], naive: dict[str, Any]) -> None:
             line += f" {other.p50:>10.0f} {other.p50 / m.p50:>6.0f}×  (n={other.n})"
         if "rows_per_s" in m.info:
             line += f"  rows/s {m.info['rows_per_s']}"
+        if "per_s" in m.info:
+            line += f"  messages/s {m.info['per_s']}"
         print(line)
     print()
 
@@ -252,6 +263,25 @@ def main(argv: list[str] | None = None) -> int:
         for m in cases.run_import(settings):
             measurements.append(m)
             print(f"  import {m.name}: {m.status} {m.info.get('rows_per_s', '')} rows/s {m.note}", flush=True)
+
+    if "messaging" in groups:
+        from bench import messaging
+
+        runs = min(settings.runs, 5)
+        for m in messaging.run_bulk(runs=runs) + messaging.run_delivery(runs=runs):
+            measurements.append(m)
+            print(f"  messaging {m.name}: {m.info.get('per_s')} messages/s ({m.detail})", flush=True)
+
+    if "conversation" in groups:
+        from django.test import Client
+
+        from bench.conversation import run_conversation
+
+        signed_in = Client()
+        signed_in.force_login(recruiter)
+        for m in run_conversation(settings, user=recruiter, client=signed_in):
+            measurements.append(m)
+            print(f"  conversation {m.name}: {m.status} p50 {m.p50:.2f} ms, p95 {m.p95:.2f} ms {m.note}", flush=True)
 
     _print_table(measurements, naive)
     report = {

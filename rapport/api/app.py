@@ -102,6 +102,9 @@ def _mount_routers() -> None:
 
     for router in (accounts_router, candidates_router, jobs_router, pipeline_router, messaging_router, messages_router):
         api.add_router("", router)
+    from rapport.notifications.api import router as notifications_router
+
+    api.add_router("", notifications_router)
 
 
 _mount_routers()

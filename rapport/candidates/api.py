@@ -65,7 +65,12 @@ class CandidateOut(Schema):
     custom_fields: dict[str, Any]
     relationship_status: RelationshipStatusName
     preferred_channel: ChannelName
-    engagement_score: int
+    engagement_score: int = Field(
+        ...,
+        description="0-100: how actively the person has responded lately. Opens, clicks, replies and portal visits "
+        "add points that lose half their weight every RAPPORT_ENGAGEMENT_HALF_LIFE_DAYS (30 by default), mapped "
+        "to 0-100 by 100 × (1 − e^(−points / 10)).",
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -150,6 +155,14 @@ class CandidateParams(PageParams):
     source: str | None = None
     owner: Id | None = Field(None, description="The owner's user id.")
     updated_since: str | None = Field(None, description="A date or an ISO-8601 timestamp.")
+    engagement_min: int | None = Field(
+        None,
+        ge=0,
+        le=100,
+        description="People whose `engagement_score` is at least this (0-100). The score weighs opens, clicks, "
+        "replies and portal visits by how recent they are: points lose half their weight every "
+        "RAPPORT_ENGAGEMENT_HALF_LIFE_DAYS (30 by default).",
+    )
     sort: Literal["recent", "updated", "name", "engagement"] = Field(
         "recent", description="Ignored with `q`, which ranks by relevance."
     )

@@ -361,6 +361,7 @@ class FilterForm(forms.Form):
     created_after = forms.CharField(required=False)
     created_before = forms.CharField(required=False)
     updated_since = forms.CharField(required=False)
+    engagement_min = forms.CharField(required=False, max_length=20)
 
 
 class NoteForm(StyledFormMixin, forms.Form):

@@ -52,6 +52,10 @@ class Candidate(models.Model):
     preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     custom_fields = models.JSONField(default=dict, blank=True)
     engagement_score = models.PositiveSmallIntegerField(default=0)
+    # The decaying sum behind the score, as of engagement_at (see rapport/candidates/engagement.py). A database
+    # default, so bulk inserts that name only the score (the demo seeder) still work.
+    engagement_raw = models.FloatField(default=0.0, db_default=0.0)
+    engagement_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=dj_timezone.now)
     updated_at = models.DateTimeField(default=dj_timezone.now)
     erased_at = models.DateTimeField(null=True, blank=True)
@@ -66,6 +70,7 @@ class Candidate(models.Model):
             models.Index(fields=["owner", "-id"], name="candidate_owner"),
             models.Index(fields=["-updated_at", "-id"], name="candidate_updated"),
             models.Index(fields=["-created_at", "-id"], name="candidate_created"),
+            models.Index(fields=["-engagement_score", "-id"], name="candidate_engagement"),
         ]
 
     def __str__(self) -> str:

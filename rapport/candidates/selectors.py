@@ -49,6 +49,7 @@ FILTER_KEYS = {
     "updated_since",
     "created_after",
     "created_before",
+    "engagement_min",
 }
 SORTS = {
     "recent": ("-id",),
@@ -163,6 +164,8 @@ def clean_candidate_filters(raw: dict[str, Any], *, allow_segment: bool = True) 
             value = str(value)
         if key == "q":
             parse_query(str(value))
+        if key == "engagement_min":
+            value = _engagement_min(value)
         cleaned[key] = value
     return cleaned
 
@@ -202,7 +205,20 @@ def _apply_filters(qs: QuerySet[Candidate], filters: dict[str, Any], *, user: Us
         qs = qs.filter(created_at__gte=_date_or_error(filters["created_after"], "created_after"))
     if "created_before" in filters:
         qs = qs.filter(created_at__lt=_date_or_error(filters["created_before"], "created_before"))
+    if "engagement_min" in filters:
+        qs = qs.filter(engagement_score__gte=_engagement_min(filters["engagement_min"]))
     return qs
+
+
+def _engagement_min(value: Any) -> int:
+    """The lowest engagement score to list, a whole number from 0 to 100."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ValidationFailed.single("engagement_min", "Use a whole number from 0 to 100.")
+    if not 0 <= number <= 100:
+        raise ValidationFailed.single("engagement_min", "Use a whole number from 0 to 100.")
+    return number
 
 
 def _contact_match(text: str) -> int | None | bool:

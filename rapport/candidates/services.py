@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from rapport.accounts.models import User
 from rapport.accounts.permissions import Capability, ensure
+from rapport.candidates.engagement import engagement_keep_higher
 from rapport.candidates.models import (
     Attachment,
     AttachmentKind,
@@ -561,7 +562,7 @@ def candidate_merge(*, actor: User | None, survivor: Candidate, merged: Candidat
     survivor.skills = _union_ignoring_case(survivor.skills, merged.skills)
     survivor.links = _union_ignoring_case(survivor.links, merged.links)
     survivor.custom_fields = {**merged.custom_fields, **survivor.custom_fields}
-    survivor.engagement_score = max(survivor.engagement_score, merged.engagement_score)
+    engagement_keep_higher(survivor=survivor, merged=merged)
 
     email_offset = (survivor.emails.aggregate(m=Max("position"))["m"] or 0) + 1
     phone_offset = (survivor.phones.aggregate(m=Max("position"))["m"] or 0) + 1
@@ -601,6 +602,12 @@ def candidate_merge(*, actor: User | None, survivor: Candidate, merged: Candidat
     CandidateTag.objects.filter(candidate=merged).exclude(tag_id__in=survivor_tags).update(candidate=survivor)
     survivor_pools = set(PoolMembership.objects.filter(candidate=survivor).values_list("pool_id", flat=True))
     PoolMembership.objects.filter(candidate=merged).exclude(pool_id__in=survivor_pools).update(candidate=survivor)
+    from rapport.notifications.models import Follow, Notification
+
+    # Whoever followed either record follows the person; their notifications about the merged record stay theirs.
+    survivor_followers = set(Follow.objects.filter(candidate=survivor).values_list("user_id", flat=True))
+    Follow.objects.filter(candidate=merged).exclude(user_id__in=survivor_followers).update(candidate=survivor)
+    Notification.objects.filter(candidate=merged).update(candidate=survivor)
 
     search_backend.remove_documents([merged.pk])
     merged.delete()

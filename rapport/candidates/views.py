@@ -93,6 +93,7 @@ FILTER_LABELS = {
     "created_after": "Added after",
     "created_before": "Added before",
     "updated_since": "Updated since",
+    "engagement_min": "Engagement at least",
 }
 LIST_FILTER_KEYS = [k for k in FILTER_LABELS if k in FILTER_KEYS]
 TIMELINE_GROUPS = [("", "All"), ("notes", "Notes"), ("applications", "Applications")]

@@ -28,6 +28,7 @@ def _load_handlers() -> None:
     # Importing the task modules registers their handlers.
     import rapport.candidates.tasks  # noqa: F401
     import rapport.messaging.tasks  # noqa: F401
+    import rapport.notifications.tasks  # noqa: F401
 
 
 def run_once() -> int:

@@ -4,7 +4,7 @@ import re
 import secrets
 import zoneinfo
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -171,15 +171,91 @@ RAPPORT_COMPANY_ADDRESS = (env("RAPPORT_COMPANY_ADDRESS") or "").strip()
 RAPPORT_EMAIL_SIGNATURE = (env("RAPPORT_EMAIL_SIGNATURE") or "").replace("\\n", "\n").strip()
 
 
+# Email providers sent to through django-anymail: EMAIL_URL scheme -> (anymail backend module, API URL setting).
+EMAIL_PROVIDERS = {
+    "mailgun": ("mailgun", "MAILGUN_API_URL"),
+    "postmark": ("postmark", "POSTMARK_API_URL"),
+    "sendgrid": ("sendgrid", "SENDGRID_API_URL"),
+    "amazonses": ("amazon_ses", None),
+    "brevo": ("brevo", "BREVO_API_URL"),
+    "mailjet": ("mailjet", "MAILJET_API_URL"),
+    "resend": ("resend", "RESEND_API_URL"),
+}
+MAILGUN_REGIONS = {"us": "https://api.mailgun.net/v3/", "eu": "https://api.eu.mailgun.net/v3/"}
+
+
+def _provider_email_settings(scheme: str, parts: SplitResult) -> dict[str, object]:
+    """Anymail's backend and ANYMAIL settings for `mailgun://KEY@domain` and its siblings."""
+    module, api_url_setting = EMAIL_PROVIDERS[scheme]
+    query = parse_qs(parts.query, keep_blank_values=True)
+    allowed = {"api_url", "timeout", "region"} if scheme in ("mailgun", "amazonses") else {"api_url", "timeout"}
+    unknown = set(query) - allowed
+    if unknown:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL has unknown options for {scheme}: {', '.join(sorted(unknown))} (only {', '.join(sorted(allowed))})"
+        )
+    option = {name: values[-1].strip() for name, values in query.items()}
+    key = unquote(parts.username or "")
+    secret = unquote(parts.password or "")
+    anymail: dict[str, object] = {}
+    if scheme == "amazonses":
+        # boto3 finds the credentials itself (environment, ~/.aws, instance role), as every AWS tool does.
+        try:
+            import boto3  # noqa: F401
+        except ImportError:
+            raise ImproperlyConfigured("EMAIL_URL amazonses:// needs boto3: install it with pip install boto3")
+        client: dict[str, str] = {}
+        if option.get("region"):
+            client["region_name"] = option["region"]
+        if option.get("api_url"):
+            client["endpoint_url"] = option["api_url"]
+        anymail["AMAZON_SES_CLIENT_PARAMS"] = client
+    else:
+        if not key:
+            raise ImproperlyConfigured(
+                f"EMAIL_URL needs the {scheme} API key before the @, as in {scheme}://API_KEY@"
+                + ("mg.example.org" if scheme == "mailgun" else "")
+            )
+        if scheme == "mailjet":
+            if not secret:
+                raise ImproperlyConfigured("EMAIL_URL needs Mailjet's key and secret, as in mailjet://KEY:SECRET@")
+            anymail.update(MAILJET_API_KEY=key, MAILJET_SECRET_KEY=secret)
+        elif scheme == "postmark":
+            anymail["POSTMARK_SERVER_TOKEN"] = key
+        else:
+            anymail[f"{scheme.upper()}_API_KEY"] = key
+        if scheme == "mailgun":
+            if parts.hostname:
+                anymail["MAILGUN_SENDER_DOMAIN"] = parts.hostname
+            region = option.get("region", "us").lower()
+            if region not in MAILGUN_REGIONS:
+                raise ImproperlyConfigured(f"EMAIL_URL's Mailgun region must be us or eu, not {region!r}")
+            anymail["MAILGUN_API_URL"] = MAILGUN_REGIONS[region]
+        if option.get("api_url"):
+            anymail[api_url_setting] = option["api_url"]
+    if option.get("api_url") is not None and not option["api_url"].startswith(("https://", "http://")):
+        raise ImproperlyConfigured(f"EMAIL_URL's api_url must start with https://, not {option['api_url']!r}")
+    timeout = option.get("timeout", "10")
+    if not timeout.isdigit() or int(timeout) < 1:
+        raise ImproperlyConfigured(f"EMAIL_URL's timeout must be a whole number of seconds, not {timeout!r}")
+    # A provider that stalls must not hold the worker, as with SMTP: the message is retried later instead.
+    anymail["REQUESTS_TIMEOUT"] = int(timeout)
+    return {"EMAIL_BACKEND": f"anymail.backends.{module}.EmailBackend", "ANYMAIL": anymail}
+
+
 def _email_settings(url: str) -> dict[str, object]:
     """Django's email settings from EMAIL_URL; anything unexpected stops start-up with a message naming it."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "console":
         return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if scheme in EMAIL_PROVIDERS:
+        return _provider_email_settings(scheme, parts)
     if scheme not in ("smtp", "smtps", "smtp+tls"):
         raise ImproperlyConfigured(
-            f"EMAIL_URL must start with smtp://, smtp+tls://, smtps:// or console://, not {url.split('://')[0]!r}"
+            "EMAIL_URL must start with smtp://, smtp+tls://, smtps://, console:// or an email provider ("
+            + ", ".join(f"{name}://" for name in EMAIL_PROVIDERS)
+            + f"), not {url.split('://')[0]!r}"
         )
     if not parts.hostname:
         raise ImproperlyConfigured("EMAIL_URL needs a host, as in smtp://user:password@mail.example.org:587")
@@ -219,6 +295,27 @@ EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = _email.get("EMAIL_TIMEOUT", 10)
+
+
+def _webhook_settings() -> dict[str, object]:
+    """The secrets that prove a provider's tracking or inbound webhook really comes from the provider."""
+    found: dict[str, object] = {}
+    # HTTP basic auth in the webhook URL we give the provider (https://user:password@host/hooks/email/...).
+    secret = (env("RAPPORT_WEBHOOK_SECRET") or "").strip()
+    if secret:
+        user, _, password = secret.partition(":")
+        if not user or not password:
+            raise ImproperlyConfigured("RAPPORT_WEBHOOK_SECRET must be user:password, both parts non-empty")
+        found["WEBHOOK_SECRET"] = secret
+    # Mailgun signs each webhook with this key (Mailgun's "HTTP webhook signing key"); without it the API key is used.
+    signing_key = (env("MAILGUN_WEBHOOK_SIGNING_KEY") or "").strip()
+    if signing_key:
+        found["MAILGUN_WEBHOOK_SIGNING_KEY"] = signing_key
+    return found
+
+
+# django-anymail reads its provider keys and webhook secrets from here; webhooks work with SMTP relays too.
+ANYMAIL = {**_email.get("ANYMAIL", {}), **_webhook_settings()}
 # The address every message is sent from; each user's from-name goes in front of it and replies go to them.
 RAPPORT_EMAIL_FROM = (env("RAPPORT_EMAIL_FROM") or f"noreply@{urlsplit(BASE_URL).hostname or 'localhost'}").strip()
 if not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+", RAPPORT_EMAIL_FROM):
@@ -227,6 +324,115 @@ if not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+", RAPPORT_EMAIL_FROM):
     )
 DEFAULT_FROM_EMAIL = RAPPORT_EMAIL_FROM
 SERVER_EMAIL = RAPPORT_EMAIL_FROM
+
+
+def _imap_settings(url: str) -> dict[str, object]:
+    """The reply mailbox from IMAP_URL (imap://user:password@host:143/INBOX or imaps://…); refuses anything else."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("imap", "imaps"):
+        raise ImproperlyConfigured(f"IMAP_URL must start with imap:// or imaps://, not {url.split('://')[0]!r}")
+    if not parts.hostname:
+        raise ImproperlyConfigured("IMAP_URL needs a host, as in imaps://user:password@mail.example.org/INBOX")
+    if not parts.username or parts.password is None:
+        raise ImproperlyConfigured("IMAP_URL needs a user and a password, as in imaps://user:password@host/INBOX")
+    try:
+        port = parts.port or {"imap": 143, "imaps": 993}[scheme]
+    except ValueError:
+        raise ImproperlyConfigured("IMAP_URL has a port that is not a number from 1 to 65535")
+    query = parse_qs(parts.query, keep_blank_values=True)
+    unknown = set(query) - {"timeout"}
+    if unknown:
+        raise ImproperlyConfigured(f"IMAP_URL has unknown options: {', '.join(sorted(unknown))} (only timeout)")
+    timeout = query.get("timeout", ["30"])[-1]
+    if not timeout.isdigit() or int(timeout) < 1:
+        raise ImproperlyConfigured(f"IMAP_URL's timeout must be a whole number of seconds, not {timeout!r}")
+    mailbox = unquote(parts.path.lstrip("/")) or "INBOX"
+    if not mailbox.isascii() or any(c in mailbox for c in '"\\\r\n'):
+        raise ImproperlyConfigured(f"IMAP_URL's mailbox must be a plain ASCII folder name, not {mailbox!r}")
+    return {
+        "host": parts.hostname,
+        "port": port,
+        "user": unquote(parts.username),
+        "password": unquote(parts.password),
+        # imaps:// is TLS from the first byte (port 993); imap:// is plain, for a server on the same machine.
+        "ssl": scheme == "imaps",
+        "mailbox": mailbox,
+        "timeout": int(timeout),
+    }
+
+
+# Replies by IMAP: unset means no polling (replies can still arrive by an email provider's inbound webhook).
+IMAP_URL = (env("IMAP_URL") or "").strip()
+IMAP = _imap_settings(IMAP_URL) if IMAP_URL else None
+IMAP_POLL_SECONDS = envint("IMAP_POLL_SECONDS", 60)
+if IMAP_POLL_SECONDS < 1:
+    raise ImproperlyConfigured("IMAP_POLL_SECONDS must be 1 or more")
+# The mailbox replies come back to: outgoing email's Reply-To becomes replies+<token>@domain, naming the message.
+RAPPORT_REPLY_ADDRESS = (env("RAPPORT_REPLY_ADDRESS") or "").strip()
+if RAPPORT_REPLY_ADDRESS and not re.fullmatch(r"[^@\s<>\"+]+@[^@\s<>\"]+", RAPPORT_REPLY_ADDRESS):
+    raise ImproperlyConfigured(
+        f"RAPPORT_REPLY_ADDRESS must be a plain address without '+', like replies@example.org, "
+        f"not {RAPPORT_REPLY_ADDRESS!r}"
+    )
+
+
+def _twilio_settings(raw: dict[str, str]) -> dict[str, str]:
+    """SMS and WhatsApp through Twilio: all unset (the channels stay off) or complete, never half set up."""
+    values = {name: (value or "").strip() for name, value in raw.items()}
+    base_url = (values.get("TWILIO_BASE_URL") or "https://api.twilio.com").rstrip("/")
+    if not re.fullmatch(r"https?://[^/\s?#]+", base_url):
+        raise ImproperlyConfigured(f"TWILIO_BASE_URL must be a URL like https://api.twilio.com, not {base_url!r}")
+    patterns = {
+        "TWILIO_ACCOUNT_SID": (r"AC[0-9a-fA-F]{32}", "AC followed by 32 hexadecimal characters"),
+        "TWILIO_MESSAGING_SERVICE_SID": (r"MG[0-9a-fA-F]{32}", "MG followed by 32 hexadecimal characters"),
+        "TWILIO_FROM_NUMBER": (r"\+[1-9]\d{6,14}", "a phone number in E.164 form, such as +14155550100"),
+        "TWILIO_WHATSAPP_FROM": (r"\+[1-9]\d{6,14}", "a phone number in E.164 form, such as +14155550100"),
+    }
+    for name, (pattern, shape) in patterns.items():
+        if values.get(name) and not re.fullmatch(pattern, values[name]):
+            raise ImproperlyConfigured(f"{name} must be {shape}, not {values[name]!r}")
+    senders = ("TWILIO_FROM_NUMBER", "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_WHATSAPP_FROM")
+    given = [name for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", *senders) if values.get(name)]
+    if given:
+        missing = [name for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not values.get(name)]
+        if not any(values.get(name) for name in senders):
+            missing.append("TWILIO_FROM_NUMBER (or TWILIO_MESSAGING_SERVICE_SID, or TWILIO_WHATSAPP_FROM)")
+        if missing:
+            raise ImproperlyConfigured(
+                f"Twilio is only partly set up: {', '.join(given)} given, but {', '.join(missing)} missing"
+            )
+    return {
+        "TWILIO_ACCOUNT_SID": values.get("TWILIO_ACCOUNT_SID", ""),
+        "TWILIO_AUTH_TOKEN": values.get("TWILIO_AUTH_TOKEN", ""),
+        "TWILIO_FROM_NUMBER": values.get("TWILIO_FROM_NUMBER", ""),
+        "TWILIO_WHATSAPP_FROM": values.get("TWILIO_WHATSAPP_FROM", ""),
+        "TWILIO_MESSAGING_SERVICE_SID": values.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+        "TWILIO_BASE_URL": base_url,
+    }
+
+
+# SMS and WhatsApp (Twilio). Status and inbound webhooks are checked against RAPPORT_BASE_URL, so it must be the
+# public URL Twilio calls.
+_twilio = _twilio_settings(
+    {
+        name: env(name) or ""
+        for name in (
+            "TWILIO_ACCOUNT_SID",
+            "TWILIO_AUTH_TOKEN",
+            "TWILIO_FROM_NUMBER",
+            "TWILIO_WHATSAPP_FROM",
+            "TWILIO_MESSAGING_SERVICE_SID",
+            "TWILIO_BASE_URL",
+        )
+    }
+)
+TWILIO_ACCOUNT_SID = _twilio["TWILIO_ACCOUNT_SID"]
+TWILIO_AUTH_TOKEN = _twilio["TWILIO_AUTH_TOKEN"]
+TWILIO_FROM_NUMBER = _twilio["TWILIO_FROM_NUMBER"]
+TWILIO_WHATSAPP_FROM = _twilio["TWILIO_WHATSAPP_FROM"]
+TWILIO_MESSAGING_SERVICE_SID = _twilio["TWILIO_MESSAGING_SERVICE_SID"]
+TWILIO_BASE_URL = _twilio["TWILIO_BASE_URL"]
 
 
 def _quiet_hours(value: str) -> tuple[int, int] | None:
@@ -248,6 +454,10 @@ RAPPORT_QUIET_HOURS = _quiet_hours((env("RAPPORT_QUIET_HOURS") or "21-8").strip(
 RAPPORT_FREQUENCY_CAP = envint("RAPPORT_FREQUENCY_CAP", 3)
 if RAPPORT_FREQUENCY_CAP < 0:
     raise ImproperlyConfigured("RAPPORT_FREQUENCY_CAP must be 0 (no cap) or more")
+# How many connections to the mail server (or SMS provider) one worker keeps busy at once while delivering.
+RAPPORT_DELIVERY_CONNECTIONS = envint("RAPPORT_DELIVERY_CONNECTIONS", 4)
+if not 1 <= RAPPORT_DELIVERY_CONNECTIONS <= 32:
+    raise ImproperlyConfigured("RAPPORT_DELIVERY_CONNECTIONS must be a whole number from 1 to 32")
 # The time zone of people whose own is unknown, for quiet hours.
 RAPPORT_DEFAULT_TIMEZONE = (env("RAPPORT_DEFAULT_TIMEZONE") or "UTC").strip()
 try:
@@ -279,6 +489,13 @@ else:
     }
 # API requests per minute per token (per address when unauthenticated); 0 turns the limit off.
 RAPPORT_API_RATE_LIMIT = envint("RAPPORT_API_RATE_LIMIT", 600)
+# Engagement points lose half their weight every this many days (rapport/candidates/engagement.py).
+RAPPORT_ENGAGEMENT_HALF_LIFE_DAYS = envint("RAPPORT_ENGAGEMENT_HALF_LIFE_DAYS", 30)
+if not 1 <= RAPPORT_ENGAGEMENT_HALF_LIFE_DAYS <= 3650:
+    raise ImproperlyConfigured(
+        f"RAPPORT_ENGAGEMENT_HALF_LIFE_DAYS must be a whole number of days from 1 to 3650, "
+        f"not {RAPPORT_ENGAGEMENT_HALF_LIFE_DAYS}"
+    )
 
 LOGGING = {
     "version": 1,

@@ -187,6 +187,25 @@ def stage_rename(*, actor: User, stage: Stage, name: str) -> Stage:
 
 
 @transaction.atomic
+def stage_default_template_set(*, actor: User, stage: Stage, template: Any | None) -> Stage:
+    """The message suggested when writing to someone in this stage (None: no suggestion)."""
+    ensure(actor, Capability.MANAGE_JOBS)
+    old = stage.default_template
+    if (old.pk if old else None) == (template.pk if template else None):
+        return stage
+    stage.default_template = template
+    stage.save(update_fields=["default_template"])
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="stage",
+        object_id=stage.pk,
+        changes={"default_template": [old.name if old else None, template.name if template else None]},
+    )
+    return stage
+
+
+@transaction.atomic
 def stages_reorder(*, actor: User, job: Job, stage_ids: list[int]) -> list[Stage]:
     ensure(actor, Capability.MANAGE_JOBS)
     stages = {s.pk: s for s in job.stages.all()}

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:job_id>/stages/<int:stage_id>/rename/", views.job_stage_rename, name="stage_rename"),
     path("<int:job_id>/stages/<int:stage_id>/move/", views.job_stage_move, name="stage_move"),
     path("<int:job_id>/stages/<int:stage_id>/delete/", views.job_stage_delete, name="stage_delete"),
+    path("<int:job_id>/stages/<int:stage_id>/template/", views.job_stage_template, name="stage_template"),
     path("settings/", views_settings.settings_index, name="settings"),
     path("settings/rejection-reasons/", views_settings.reasons, name="settings_reasons"),
     path(

@@ -35,10 +35,12 @@ from rapport.jobs.services import (
     job_create,
     job_update,
     stage_add,
+    stage_default_template_set,
     stage_delete,
     stage_rename,
     stages_reorder,
 )
+from rapport.messaging.selectors import message_template_get_for_user, message_templates_visible_to
 from rapport.pipeline.models import Application, ApplicationStatus
 from rapport.pipeline.selectors import (
     candidate_ids_on_job,
@@ -377,7 +379,13 @@ def _render_stages(
         }
         for index, stage in enumerate(stages)
     ]
-    context = {"job": job, "rows": rows, "add_form": add_form or StageForm(), "error": error}
+    context = {
+        "job": job,
+        "rows": rows,
+        "add_form": add_form or StageForm(),
+        "error": error,
+        "message_templates": list(message_templates_visible_to(request.user).only("id", "name", "channel")),
+    }
     return render(request, "jobs/stages.html", context, status=status)
 
 
@@ -463,6 +471,27 @@ def job_stage_delete(request: HttpRequest, job_id: int, stage_id: int) -> HttpRe
     except Conflict as exc:
         return _render_stages(request, job, error=f"{stage.name}: {exc.message}")
     messages.success(request, f"Deleted the stage {stage.name}.")
+    return redirect("jobs:stages", job_id=job.pk)
+
+
+@login_required
+@require_POST
+@scoped
+def job_stage_template(request: HttpRequest, job_id: int, stage_id: int) -> HttpResponse:
+    job = _job_for_stage_settings(request, job_id)
+    stage = stage_get_for_job(job=job, stage_id=stage_id)
+    chosen = (request.POST.get("template") or "").strip()
+    template = None
+    if chosen:
+        try:
+            template = message_template_get_for_user(user=request.user, template_id=chosen)
+        except NotFound:
+            return _render_stages(request, job, error=f"{stage.name}: pick a message template from the list.")
+    stage_default_template_set(actor=request.user, stage=stage, template=template)
+    if template is None:
+        messages.success(request, f"{stage.name} has no default message now.")
+    else:
+        messages.success(request, f"Writing to someone in {stage.name} now suggests “{template.name}”.")
     return redirect("jobs:stages", job_id=job.pk)
 
 

@@ -215,12 +215,19 @@ def preview_template(request: HttpRequest, template_id: str, payload: PreviewIn)
 
 messages_router = Router(tags=["Messages"])
 
-StatusName = Literal["queued", "scheduled", "sending", "sent", "delivered", "failed", "bounced", "suppressed"]
+# `received` is the status of what a person sent us (direction `inbound`): a reply, a text.
+StatusName = Literal[
+    "queued", "scheduled", "sending", "sent", "delivered", "failed", "bounced", "suppressed", "received"
+]
 
 
 class MessageCreate(InputSchema):
     candidate_id: Id
-    channel: ChannelName = Field("email", description="Only `email` can be sent for now; the others answer 422.")
+    channel: ChannelName = Field(
+        "email",
+        description="`sms` and `whatsapp` go to the person's first phone number as plain text (no subject, at most "
+        "1,600 characters once the fields are filled in), through Twilio.",
+    )
     template_id: Id | None = Field(
         None,
         description="A template to send; the person's `language` picks its variant. With `body` as well, the "
@@ -324,7 +331,8 @@ class MessageParams(PageParams):
     description="202 `{id, status}`: the message is rendered for the person now and queued (or `scheduled` with "
     "`send_at`); delivery happens in the background, so follow `GET /messages/{id}`. Give a `template_id`, or a "
     "`body` (and `subject` for email). Refused with 422 naming the field: a template that does not render for this "
-    "person, a person with no email address, marked do not contact, or on the suppression list. Admins and "
+    "person, a person with no email address (no phone number for `sms` and `whatsapp`), a text longer than 1,600 "
+    "characters, marked do not contact, or on the suppression list for that channel. Admins and "
     "recruiters only (403 for other roles); a person out of scope is 404. The `Idempotency-Key` also keeps the "
     "outbox from ever holding the message twice. " + IDEMPOTENCY,
 )
@@ -359,7 +367,9 @@ class BulkCreate(InputSchema):
     pool_id: Id | None = Field(None, description="Or everyone in this talent pool.")
     segment_id: Id | None = Field(None, description="Or everyone this saved segment matches.")
     template_id: Id
-    channel: ChannelName = Field("email", description="Only `email` can be sent for now; the others answer 422.")
+    channel: ChannelName = Field(
+        "email", description="The template's channel; `sms` and `whatsapp` go to each person's first phone number."
+    )
     job_id: Id | None = Field(None, description="Fills `job.*`; each person's application to it fills `application.*`.")
 
 
@@ -381,7 +391,7 @@ class BulkAccepted(Schema):
     description="Give exactly one of `candidate_ids`, `pool_id` or `segment_id`. Each person gets the template "
     "rendered for them (their language, their own unsubscribe link) as a `bulk` message; 202 `{id, queued, "
     "skipped: [{candidate_id, reason}]}` lists everyone skipped and why: not found or out of your scope, no email "
-    "address, do not contact, suppressed, or a template that cannot be filled in for them (naming the field and "
+    "address (or phone number), do not contact, suppressed, or a template that cannot be filled in for them (naming the field and "
     "line). At send time the worker holds bulk messages back in the person's quiet hours and over the frequency "
     "cap (see `deferred_reason` on each message). Admins and recruiters only (403 for other roles). " + IDEMPOTENCY,
 )
@@ -429,3 +439,7 @@ def list_messages(request: HttpRequest, params: Query[MessageParams]) -> dict[st
 )
 def get_message(request: HttpRequest, message_id: str) -> Message:
     return message_get_for_user(user=request.auth, message_id=path_id(message_id))
+
+
+# The inbox operations share the messages router (PATCH /messages/{id} sits beside GET /messages/{id}).
+from rapport.messaging import api_inbox  # noqa: E402, F401

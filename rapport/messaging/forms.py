@@ -117,8 +117,9 @@ class TemplateForm(StyledFormMixin, forms.Form):
 
 
 class ComposeForm(StyledFormMixin, forms.Form):
-    """One email to one person: a template to start from (optional), the text, and when to send it."""
+    """One message to one person: by email, SMS or WhatsApp, from a template (optional), and when to send it."""
 
+    channel = forms.ChoiceField(choices=TemplateChannel.choices, initial=TemplateChannel.EMAIL, label="Send by")
     template = forms.ModelChoiceField(
         queryset=MessageTemplate.objects.none(), required=False, empty_label="No template", label="Template"
     )
@@ -133,6 +134,7 @@ class ComposeForm(StyledFormMixin, forms.Form):
         label="Message",
         help_text="Markdown, with merge fields such as {{ candidate.first_name }}.",
     )
+    TEXT_HELP = "Plain text, at most 1,600 characters, with merge fields such as {{ candidate.first_name }}."
     send_at = forms.DateTimeField(
         required=False,
         label="Send at",
@@ -146,6 +148,18 @@ class ComposeForm(StyledFormMixin, forms.Form):
         self.fields["template"].queryset = templates
         self.fields["job"].queryset = jobs
         self.fields["send_at"].help_text = f"In {timezone_name} time. Leave empty and use “Send now” to send at once."
+        if self.is_text:
+            self.fields["body"].help_text = self.TEXT_HELP
+
+    @property
+    def chosen_channel(self) -> str:
+        """The channel chosen (or offered first): SMS and WhatsApp have no subject and plain-text bodies."""
+        value = self.data.get(self.add_prefix("channel")) if self.is_bound else self.initial.get("channel")
+        return value if value in TemplateChannel.values else TemplateChannel.EMAIL
+
+    @property
+    def is_text(self) -> bool:
+        return self.chosen_channel != TemplateChannel.EMAIL
 
 
 class BulkForm(StyledFormMixin, forms.Form):

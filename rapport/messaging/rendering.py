@@ -12,6 +12,7 @@ import html
 import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -326,23 +327,101 @@ def _render_error_message(exc: Exception) -> str:
     return f"could not be rendered: {exc}"
 
 
+def _generate(template: Template, context: Mapping[str, Any], merged: "_MergedValues | None" = None) -> str:
+    chunks: list[str] = []
+    size = 0
+    for chunk in template.generate(**context):
+        size += len(chunk)
+        if size + (merged.size if merged is not None else 0) > MAX_OUTPUT:
+            raise SecurityError(f"the message would be longer than {MAX_OUTPUT:,} characters")
+        chunks.append(chunk)
+    return "".join(chunks)
+
+
+def _render_failed(exc: Exception, field: str) -> TemplateInvalid:
+    if isinstance(exc, TemplateSyntaxError):
+        message = Problem(exc.lineno, _syntax_message(exc)).describe()
+    else:
+        message = Problem(_template_line(exc.__traceback__), _render_error_message(exc)).describe()
+    return TemplateInvalid(f"{field}, {message}", fields={field: [message]})
+
+
+_RENDER_ERRORS = (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError)
+
+
 def render_text(source: str, context: Mapping[str, Any], *, field: str) -> str:
     """Render one template text against a context built by `merge_context`; errors name the field and line."""
     try:
-        template = _compiled(source or "")
-        chunks: list[str] = []
-        size = 0
-        for chunk in template.generate(**context):
-            size += len(chunk)
-            if size > MAX_OUTPUT:
-                raise SecurityError(f"the message would be longer than {MAX_OUTPUT:,} characters")
-            chunks.append(chunk)
-        return "".join(chunks)
-    except TemplateSyntaxError as exc:
-        message = Problem(exc.lineno, _syntax_message(exc)).describe()
-    except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
-        message = Problem(_template_line(exc.__traceback__), _render_error_message(exc)).describe()
-    raise TemplateInvalid(f"{field}, {message}", fields={field: [message]})
+        return _generate(_compiled(source or ""), context)
+    except _RENDER_ERRORS as exc:
+        raise _render_failed(exc, field)
+
+
+# --- merge values kept out of the Markdown ---------------------------------------------------------------------
+# A rendering is split into the text around the merge values, with a stand-in for each value, and the values. The
+# text around them is the same for everyone who takes the same branches of the template, so the costly part of an
+# email (Markdown, sanitising, layout, CSS inlining) is done once per bulk send and the values are escaped into it.
+# It also means a value is always data: a name written as Markdown or HTML shows as typed, never as a link.
+
+_STAND_IN_TOKEN = secrets.token_hex(6)
+_STAND_IN = re.compile(rf"rpv{_STAND_IN_TOKEN}i(\d+)z")
+
+
+class _MergedValues:
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self.size = 0
+
+
+_merging: ContextVar[_MergedValues | None] = ContextVar("rapport_merging", default=None)
+
+
+def _stand_in(value: Any) -> str:
+    # str() of a StrictUndefined raises, so a missing field fails here exactly as it does without stand-ins.
+    text = value if isinstance(value, str) else str(value)
+    merged = _merging.get()
+    if merged is None:
+        # Jinja folds constant expressions at compile time; those are template text, the same for everyone.
+        return text
+    merged.values.append(text)
+    merged.size += len(text)
+    return f"rpv{_STAND_IN_TOKEN}i{len(merged.values) - 1}z"
+
+
+_SPLIT_ENV = _environment()
+_SPLIT_ENV.finalize = _stand_in
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_split(source: str) -> Template:
+    return _SPLIT_ENV.from_string(source)
+
+
+@dataclass(frozen=True)
+class SplitText:
+    """A rendering as the text around its merge values (each replaced by a stand-in) and the values themselves."""
+
+    text: str
+    values: tuple[str, ...]
+
+    def joined(self) -> str:
+        """The plain rendering, values in place."""
+        return _STAND_IN.sub(lambda m: self.values[int(m.group(1))], self.text)
+
+
+def render_split(source: str, context: Mapping[str, Any], *, field: str) -> SplitText:
+    """`render_text`, keeping the merge values apart; the same errors, naming the field and line."""
+    try:
+        template = _compiled_split(source or "")
+        merged = _MergedValues()
+        token = _merging.set(merged)
+        try:
+            text = _generate(template, context, merged)
+        finally:
+            _merging.reset(token)
+    except _RENDER_ERRORS as exc:
+        raise _render_failed(exc, field)
+    return SplitText(text, tuple(merged.values))
 
 
 # --- language variants -------------------------------------------------------------------------------------------
@@ -467,17 +546,63 @@ def render_message(
         language=field_value(candidate, "language") or None,
     )
     prefix = f"variants.{chosen.language}." if chosen.body is not body else ""
-    text_body = render_text(chosen.body, context, field=f"{prefix}body")
+    body_split = render_split(chosen.body, context, field=f"{prefix}body")
+    text_body = body_split.joined()
     if channel != "email":
         return RenderedMessage(channel, chosen.language, "", "", text_body.strip() + "\n")
-    rendered_subject = " ".join(render_text(chosen.subject, context, field=f"{prefix}subject").split())
+    subject_split = render_split(chosen.subject, context, field=f"{prefix}subject")
+    rendered_subject = " ".join(subject_split.joined().split())
     signature = settings.RAPPORT_EMAIL_SIGNATURE or _default_signature(context)
-    text = markdown_to_text(text_body)
+    text = SplitText(markdown_to_text(body_split.text), body_split.values).joined()
     text += f"\n-- \n{signature}\n"
     if context.get("unsubscribe_link"):
         text += f"\nUnsubscribe: {context['unsubscribe_link']}\n"
-    html_part = email_html(subject=rendered_subject, body_markdown=text_body, signature=signature, context=context)
+    html_part = _email_html_split(subject=subject_split, body=body_split, signature=signature, context=context)
+    if html_part is None:
+        html_part = email_html(subject=rendered_subject, body_markdown=text_body, signature=signature, context=context)
     return RenderedMessage(channel, chosen.language, rendered_subject, html_part, text)
+
+
+_SAFE_SCHEMES = ("http:", "https:", "mailto:", "tel:")
+
+
+def _inside_tag(page: str, position: int) -> bool:
+    return page.rfind("<", 0, position) > page.rfind(">", 0, position)
+
+
+def _email_html_split(*, subject: SplitText, body: SplitText, signature: str, context: Mapping[str, Any]) -> str | None:
+    """The email built once for the text around the merge values, with this person's values escaped into it.
+
+    None when a value cannot simply be escaped in: the template wraps one in an autolink (`<{{ link }}>`, which
+    Markdown only recognises with the real address), or a value in a link is not a web, mail or phone address
+    (sanitising would have removed it); the caller then renders this message the plain way.
+    """
+    if not body.values and not subject.values:
+        return None  # nothing personal: the plain path caches the whole page by its text already
+    if f"<rpv{_STAND_IN_TOKEN}" in body.text:
+        return None
+    page = email_html(
+        subject=" ".join(subject.text.split()), body_markdown=body.text, signature=signature, context=context
+    )
+    values = subject.values + body.values
+    offset = len(subject.values)
+    unsafe = False
+
+    def fill(match: re.Match[str]) -> str:
+        nonlocal unsafe
+        index = int(match.group(1))
+        # The subject's stand-ins are numbered from 0 as well; the page has the subject only in <title>.
+        in_title = page.rfind("<title>", 0, match.start()) > page.rfind("</title>", 0, match.start())
+        value = subject.values[index] if in_title else values[offset + index]
+        if _inside_tag(page, match.start()):
+            lowered = value.strip().lower()
+            if ":" in lowered.split("/", 1)[0] and not lowered.startswith(_SAFE_SCHEMES):
+                unsafe = True
+            return html.escape(value, quote=True)
+        return html.escape(value, quote=False)
+
+    filled = _STAND_IN.sub(fill, page)
+    return None if unsafe else filled
 
 
 def _default_signature(context: Mapping[str, Any]) -> str:

@@ -257,16 +257,6 @@ def message_list(*, user: User, candidate_id: Any = None, status: str | None = N
     return qs.select_related("sent_by")
 
 
-def candidate_messages(*, user: User, candidate: Candidate, limit: int = 20) -> list[Message]:
-    """A person's newest messages for their profile (uses the (candidate, -created_at) index)."""
-    return list(
-        messages_visible_to(user)
-        .filter(candidate=candidate)
-        .select_related("sent_by")
-        .order_by("-created_at", "-id")[:limit]
-    )
-
-
 def message_events(*, message: Message) -> list[Any]:
     """The timeline events about one message, oldest first."""
     from rapport.timeline.models import Activity
@@ -281,6 +271,30 @@ def message_events(*, message: Message) -> list[Any]:
 def message_for_tracking(*, message_id: int) -> Message | None:
     """The message a tracking token names, with its person; None when it no longer exists."""
     return Message.objects.select_related("candidate", "application", "job").filter(pk=message_id).first()
+
+
+def stage_template_suggestion(*, user: User, candidate: Candidate, channel: str) -> tuple[MessageTemplate, Any] | None:
+    """The template the person's current stage suggests ("contextual communication"), with that application.
+
+    Of their active applications the user can see, the one that moved most recently wins; its stage's default
+    template is suggested when it is on the channel being written on.
+    """
+    from rapport.pipeline.models import ApplicationStatus
+    from rapport.pipeline.selectors import applications_visible_to
+
+    application = (
+        applications_visible_to(user)
+        .filter(candidate=candidate, status=ApplicationStatus.ACTIVE, stage__default_template__isnull=False)
+        .select_related("job", "stage__default_template")
+        .order_by("-stage_entered_at", "-id")
+        .first()
+    )
+    if application is None:
+        return None
+    template = application.stage.default_template
+    if template.channel != channel or not message_templates_visible_to(user).filter(pk=template.pk).exists():
+        return None
+    return template, application
 
 
 def thread_parent(*, in_reply_to: str = "", references: str = "") -> Message | None:
@@ -307,6 +321,11 @@ def candidate_for_address(*, channel: str, address: str) -> Candidate | None:
 
 def primary_email(candidate: Candidate) -> str:
     return candidate.emails.order_by("position", "id").values_list("email", flat=True).first() or ""
+
+
+def primary_phone(candidate: Candidate) -> str:
+    """The person's first phone number (E.164), where SMS and WhatsApp go."""
+    return candidate.phones.order_by("position", "id").values_list("phone", flat=True).first() or ""
 
 
 def suppression_for(*, address: str, channel: str) -> Suppression | None:
@@ -510,10 +529,12 @@ def bulk_plan(
             .order_by("candidate_id", "position", "id")
             .values_list("candidate_id", "phone")
         )
+        # Email goes to the first email address; SMS and WhatsApp to the first phone number.
+        addresses = emails if channel == TemplateChannel.EMAIL else phones
         suppressed = dict(
-            Suppression.objects.filter(channel=channel, address__in=[e.lower() for e in emails.values()]).values_list(
-                "address", "reason"
-            )
+            Suppression.objects.filter(
+                channel=channel, address__in=[a.lower() for a in addresses.values()]
+            ).values_list("address", "reason")
         )
         applications = {}
         if job is not None:
@@ -526,10 +547,10 @@ def bulk_plan(
             if candidate is None or candidate.erased_at is not None:
                 skipped.append(Skip(pk, "", "Not found, or not among the people you can see."))
                 continue
-            address = emails.get(pk, "")
+            address = addresses.get(pk, "")
             reason = ""
             if not address:
-                reason = "No email address."
+                reason = "No email address." if channel == TemplateChannel.EMAIL else "No phone number."
             elif candidate.relationship_status == RelationshipStatus.DO_NOT_CONTACT:
                 reason = "Marked do not contact."
             elif address.lower() in suppressed:
@@ -538,7 +559,7 @@ def bulk_plan(
             if reason:
                 skipped.append(Skip(pk, candidate.full_name, reason))
                 continue
-            contact = Contact(email=address, phone=phones.get(pk, ""), definitions=definitions)
+            contact = Contact(email=emails.get(pk, ""), phone=phones.get(pk, ""), definitions=definitions)
             recipients.append(Recipient(candidate, address, contact, applications.get(pk)))
     return BulkPlan(audience=label, recipients=recipients, skipped=skipped)
 
@@ -553,6 +574,7 @@ def bulk_render(*, sender: User, template: MessageTemplate, recipient: Recipient
         job=job,
         application=recipient.application,
         contact=recipient.contact,
+        channel=template.channel,
     )
 
 

@@ -10,16 +10,22 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.db.models.functions import Least
 from django.utils import timezone
 
 from rapport.accounts.models import User
 from rapport.accounts.permissions import Capability, ensure
+from rapport.candidates.engagement import (
+    ENGAGEMENT_CLICK_POINTS,
+    ENGAGEMENT_OPEN_POINTS,
+    candidate_engagement_add,
+)
 from rapport.candidates.models import Candidate, RelationshipStatus
 from rapport.common import embedded_worker
 from rapport.common.errors import Conflict, NotFound, ValidationFailed
+from rapport.common.fast_insert import insert_records
 from rapport.common.ids import parse_id
 from rapport.jobs.models import Job, Stage, StageTemplate
 from rapport.messaging.channels.base import DeliveryError
@@ -43,6 +49,7 @@ from rapport.messaging.selectors import (
     custom_field_keys,
     message_render,
     primary_email,
+    primary_phone,
     recent_capped_sends,
     suppression_for,
 )
@@ -54,6 +61,8 @@ logger = logging.getLogger(__name__)
 MAX_NAME = 120
 MAX_SUBJECT = 300
 MAX_BODY = 20_000
+# Twilio's limit on one SMS or WhatsApp body; longer texts are split into parts by the carrier up to this length.
+MAX_TEXT = 1_600
 MAX_VARIANTS = 20
 _AUDITED = ("name", "channel", "category", "language", "subject")
 
@@ -289,13 +298,25 @@ def _sender_name(user: User) -> str:
     return f"{name} at {settings.RAPPORT_ORG_NAME}"
 
 
-def _blocked_reason(*, candidate: Candidate, address: str, channel: str) -> str | None:
-    """Why this person must not get a message now, or None: checked when composing and again at send time."""
+def _blocked_reason(
+    *,
+    candidate: Candidate,
+    address: str,
+    channel: str,
+    suppressions: dict[tuple[str, str], Suppression] | None = None,
+) -> str | None:
+    """Why this person must not get a message now, or None: checked when composing and again at send time.
+
+    `suppressions`, when given, holds every suppression of a batch's addresses, read in one query beforehand.
+    """
     if candidate.erased_at is not None:
         return "This person's data was erased."
     if candidate.relationship_status == RelationshipStatus.DO_NOT_CONTACT:
         return f"{candidate.full_name} is marked do not contact."
-    suppression = suppression_for(address=address, channel=channel)
+    if suppressions is None:
+        suppression = suppression_for(address=address, channel=channel)
+    else:
+        suppression = suppressions.get((address.strip().lower(), channel))
     if suppression is not None:
         return f"{address} is on the suppression list ({suppression.get_reason_display().lower()})."
     return None
@@ -357,8 +378,10 @@ def message_send(
         existing = _existing_for_key(Message, actor=actor, key=key)
         if existing is not None:
             return existing
-    if channel != TemplateChannel.EMAIL:
-        raise ValidationFailed.single("channel", "Only email can be sent for now.")
+    if channel not in TemplateChannel.values:
+        raise ValidationFailed.single("channel", f"Choose one of: {', '.join(TemplateChannel.values)}.")
+    # SMS and WhatsApp are plain text to the person's phone: no subject, no HTML, at most MAX_TEXT characters.
+    text_only = channel != TemplateChannel.EMAIL
     if template is not None and template.channel != channel:
         raise ValidationFailed.single("template_id", f"This is a {template.get_channel_display()} template.")
     if job is not None and not jobs_visible_to(actor).filter(pk=job.pk).exists():
@@ -372,25 +395,26 @@ def message_send(
     if reply_to_message is not None and reply_to_message.candidate_id != candidate.pk:
         raise ValidationFailed.single("reply_to_id", "That message was to someone else.")
 
-    address = primary_email(candidate)
+    address = primary_phone(candidate) if text_only else primary_email(candidate)
     if not address:
-        raise ValidationFailed.single("candidate_id", f"{candidate.full_name} has no email address. Add one first.")
+        what = "phone number" if text_only else "email address"
+        raise ValidationFailed.single("candidate_id", f"{candidate.full_name} has no {what}. Add one first.")
     blocked = _blocked_reason(candidate=candidate, address=address, channel=channel)
     if blocked:
         raise ValidationFailed.single("candidate_id", blocked)
 
     use_own_text = body is not None and body.strip() != ""
     if use_own_text:
-        subject = " ".join((subject or "").split())
+        subject = "" if text_only else " ".join((subject or "").split())
     elif template is None:
         raise ValidationFailed.single("body", "Write the message, or pick a template.")
-    if reply_to_message is not None and not subject:
+    if reply_to_message is not None and not subject and not text_only:
         subject = reply_to_message.subject
         if not subject.lower().startswith("re:"):
             subject = f"Re: {subject}"
     if use_own_text:
         errors: dict[str, list[str]] = {}
-        if not subject:
+        if not subject and not text_only:
             errors["subject"] = ["An email needs a subject."]
         elif len(subject) > MAX_SUBJECT:
             errors["subject"] = [f"Use at most {MAX_SUBJECT:,} characters."]
@@ -414,6 +438,12 @@ def message_send(
         raise ValidationFailed.single(
             "subject", f"With the fields filled in, the subject is longer than {MAX_SUBJECT}."
         )
+    if text_only and len(rendered.text.strip()) > MAX_TEXT:
+        raise ValidationFailed.single(
+            "body",
+            f"With the fields filled in, the message is {len(rendered.text.strip()):,} characters; "
+            f"{TemplateChannel(channel).label} allows at most {MAX_TEXT:,}. Shorten it.",
+        )
 
     now = timezone.now()
     scheduled_for = _send_time(send_at, now)
@@ -428,8 +458,8 @@ def message_send(
         "channel": channel,
         "direction": MessageDirection.OUTBOUND,
         "to_address": address,
-        "from_header": from_header(name=_sender_name(actor)),
-        "reply_to": actor.email_reply_to or actor.email,
+        "from_header": "" if text_only else from_header(name=_sender_name(actor)),
+        "reply_to": "" if text_only else actor.email_reply_to or actor.email,
         "subject": rendered.subject,
         "html": rendered.html,
         "text": rendered.text,
@@ -508,7 +538,11 @@ def _settle(message: Message, *, activity: str | None, tried: bool, **changes: A
     updated = Message.objects.filter(pk=message.pk, claim_token=message.claim_token, status=MessageStatus.SENDING)
     if not updated.update(attempts=attempts, claim_token="", **changes):
         return False
-    message.refresh_from_db()
+    # The claim held the row, so nothing else changed it: no need to read it back (and lose the loaded relations).
+    message.attempts += 1 if tried else 0
+    message.claim_token = ""
+    for name, value in changes.items():
+        setattr(message, name, value)
     if activity:
         activity_record(
             type=activity,
@@ -537,62 +571,64 @@ def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = No
     if not claimed:
         return 0
     settled = 0
-    # Per channel: when the mail server is down, text messages in the same batch still go.
-    server_down: dict[str, DeliveryError] = {}
-    # The frequency cap's counts for the whole batch in one query, kept current as the batch sends.
+    # The frequency cap's counts for the whole batch in one query, kept current as the batch goes.
     recent = recent_capped_sends(candidate_ids={m.candidate_id for m in claimed if m.kind in RESPECTFUL_KINDS}, now=now)
-    with Transports() as transports:
-        for message in claimed:
-            blocked = _blocked_reason(candidate=message.candidate, address=message.to_address, channel=message.channel)
-            if blocked:
+    suppressions = {
+        (s.address, s.channel): s
+        for s in Suppression.objects.filter(address__in={m.to_address.strip().lower() for m in claimed})
+    }
+    ready: list[Message] = []
+    for message in claimed:
+        blocked = _blocked_reason(
+            candidate=message.candidate,
+            address=message.to_address,
+            channel=message.channel,
+            suppressions=suppressions,
+        )
+        if blocked:
+            settled += _settle(
+                message,
+                activity="message.failed",
+                tried=False,
+                status=MessageStatus.SUPPRESSED,
+                last_error=blocked,
+                next_attempt_at=None,
+            )
+            continue
+        if message.kind in RESPECTFUL_KINDS:
+            hold = hold_for(
+                now=now, zone=person_zone(message.candidate.timezone), recent_sends=recent[message.candidate_id]
+            )
+            if hold is not None:
+                # Deferred, not dropped: it comes due again when the person's night or the cap's window ends.
                 settled += _settle(
                     message,
-                    activity="message.failed",
+                    activity=None,
                     tried=False,
-                    status=MessageStatus.SUPPRESSED,
-                    last_error=blocked,
-                    next_attempt_at=None,
+                    status=MessageStatus.SCHEDULED,
+                    deferred_reason=hold.reason,
+                    next_attempt_at=hold.until,
                 )
                 continue
-            if message.kind in RESPECTFUL_KINDS:
-                hold = hold_for(
-                    now=now, zone=person_zone(message.candidate.timezone), recent_sends=recent[message.candidate_id]
-                )
-                if hold is not None:
-                    # Deferred, not dropped: it comes due again when the person's night or the cap's window ends.
-                    settled += _settle(
-                        message,
-                        activity=None,
-                        tried=False,
-                        status=MessageStatus.SCHEDULED,
-                        deferred_reason=hold.reason,
-                        next_attempt_at=hold.until,
-                    )
-                    continue
-            try:
-                if message.channel in server_down:
-                    # The server refused the connection for the message before; the rest of the batch waits too.
-                    raise server_down[message.channel]
-                provider_id = transports.send(message)
-            except DeliveryError as exc:
-                if exc.transient and exc.server_down:
-                    server_down[message.channel] = exc
-                settled += _settle_failure(message, exc, now=timezone.now())
-            else:
-                sent_at = timezone.now()
-                settled += _settle(
-                    message,
-                    activity="message.sent",
-                    tried=True,
-                    status=MessageStatus.SENT,
-                    sent_at=sent_at,
-                    provider_message_id=provider_id or "",
-                    last_error="",
-                    deferred_reason="",
-                    next_attempt_at=None,
-                )
-                if message.kind in RESPECTFUL_KINDS:
-                    recent[message.candidate_id].append(sent_at)
+            # Counted as sent already, so a second message to the same person in this batch meets the cap.
+            recent[message.candidate_id].append(now)
+        ready.append(message)
+    with Transports(sessions=settings.RAPPORT_DELIVERY_CONNECTIONS) as transports:
+        for message, outcome in transports.send_all(ready):
+            if isinstance(outcome, DeliveryError):
+                settled += _settle_failure(message, outcome, now=timezone.now())
+                continue
+            settled += _settle(
+                message,
+                activity="message.sent",
+                tried=True,
+                status=MessageStatus.SENT,
+                sent_at=timezone.now(),
+                provider_message_id=outcome or "",
+                last_error="",
+                deferred_reason="",
+                next_attempt_at=None,
+            )
     return settled
 
 
@@ -651,7 +687,9 @@ def suppression_add(
 
 
 @transaction.atomic
-def suppression_remove_unsubscribe(*, address: str, channel: str, candidate: Candidate | None = None) -> bool:
+def suppression_remove_unsubscribe(
+    *, address: str, channel: str, candidate: Candidate | None = None, source: str = "preferences page"
+) -> bool:
     """The person asks to hear from us again. Only their own unsubscribe is undone; bounces and complaints stay."""
     address = address.strip().lower()
     deleted, _ = Suppression.objects.filter(
@@ -661,7 +699,7 @@ def suppression_remove_unsubscribe(*, address: str, channel: str, candidate: Can
         activity_record(
             type="consent.given",
             candidate=candidate,
-            payload={"channel": channel, "address": address, "source": "preferences page"},
+            payload={"channel": channel, "address": address, "source": source},
         )
     return bool(deleted)
 
@@ -672,7 +710,7 @@ ENGAGEMENT_OPEN = "open"
 ENGAGEMENT_CLICK = "click"
 # Points a message's first open and first click add to the person's engagement score (0-100). Only the first of
 # each counts, so a mail client reloading images or a link clicked ten times does not outweigh another email read.
-ENGAGEMENT_POINTS = {ENGAGEMENT_OPEN: 1, ENGAGEMENT_CLICK: 3}
+ENGAGEMENT_POINTS = {ENGAGEMENT_OPEN: ENGAGEMENT_OPEN_POINTS, ENGAGEMENT_CLICK: ENGAGEMENT_CLICK_POINTS}
 ENGAGEMENT_MAX = 100
 
 
@@ -702,9 +740,7 @@ def message_engagement_record(*, message: Message, kind: str, url: str | None = 
             rows.update(click_count=F("click_count") + 1)
     message.refresh_from_db(fields=["opened_at", "open_count", "clicked_at", "click_count"])
     if first:
-        Candidate.objects.filter(pk=candidate.pk).update(
-            engagement_score=Least(F("engagement_score") + ENGAGEMENT_POINTS[kind], ENGAGEMENT_MAX)
-        )
+        candidate_engagement_add(candidate_id=candidate.pk, points=ENGAGEMENT_POINTS[kind], at=now)
     if kind == ENGAGEMENT_OPEN and not first:
         return True
     activity_record(
@@ -719,8 +755,6 @@ def message_engagement_record(*, message: Message, kind: str, url: str | None = 
 
 
 # --- bulk -----------------------------------------------------------------------------------------------------------
-
-_BULK_INSERT = 1000
 
 
 @transaction.atomic
@@ -755,8 +789,8 @@ def message_bulk_send(
         existing = _existing_for_key(BulkSend, actor=actor, key=key)
         if existing is not None:
             return existing
-    if channel != TemplateChannel.EMAIL:
-        raise ValidationFailed.single("channel", "Only email can be sent for now.")
+    if channel not in TemplateChannel.values:
+        raise ValidationFailed.single("channel", f"Choose one of: {', '.join(TemplateChannel.values)}.")
     if template is None or not message_templates_visible_to(actor).filter(pk=template.pk).exists():
         raise ValidationFailed.single("template_id", "Pick a template.")
     if template.channel != channel:
@@ -782,8 +816,10 @@ def message_bulk_send(
         "from_header": from_header(name=_sender_name(actor)),
         "reply_to": actor.email_reply_to or actor.email,
     }
+    if channel != TemplateChannel.EMAIL:
+        sender = {"from_header": "", "reply_to": ""}
     domain = message_domain()
-    rows: list[Message] = []
+    rows: list[dict[str, Any]] = []
     for recipient in plan.recipients:
         try:
             rendered = bulk_render(sender=actor, template=template, recipient=recipient, job=job)
@@ -793,56 +829,59 @@ def message_bulk_send(
             reason = (
                 "" if len(rendered.subject) <= MAX_SUBJECT else "With the fields filled in, the subject is too long."
             )
+            if channel != TemplateChannel.EMAIL and len(rendered.text.strip()) > MAX_TEXT:
+                reason = f"With the fields filled in, the message is longer than {MAX_TEXT:,} characters."
         if rendered is None or reason:
             skipped.append(
                 {"candidate_id": recipient.candidate.pk, "name": recipient.candidate.full_name, "reason": reason}
             )
             continue
         rows.append(
-            Message(
-                candidate=recipient.candidate,
-                application=recipient.application,
-                job=job,
-                template=template,
-                channel=channel,
-                kind=MessageKind.BULK,
-                bulk=bulk,
-                direction=MessageDirection.OUTBOUND,
-                to_address=recipient.address,
-                subject=rendered.subject,
-                html=rendered.html,
-                text=rendered.text,
-                status=MessageStatus.QUEUED,
-                next_attempt_at=now,
-                message_id=f"<{uuid.uuid4().hex}@{domain}>",
-                sent_by=actor,
-                created_at=now,
+            {
+                "candidate_id": recipient.candidate.pk,
+                "application_id": recipient.application.pk if recipient.application is not None else None,
+                "job_id": job.pk if job is not None else None,
+                "template_id": template.pk,
+                "channel": channel,
+                "kind": MessageKind.BULK.value,
+                "bulk_id": bulk.pk,
+                "direction": MessageDirection.OUTBOUND.value,
+                "to_address": recipient.address,
+                "subject": rendered.subject,
+                "html": rendered.html,
+                "text": rendered.text,
+                "status": MessageStatus.QUEUED.value,
+                "next_attempt_at": now,
+                "message_id": f"<{uuid.uuid4().hex}@{domain}>",
+                "sent_by_id": actor.pk,
+                "created_at": now,
                 **sender,
-            )
+            }
         )
-    activities: list[Activity] = []
-    for start in range(0, len(rows), _BULK_INSERT):
-        batch = Message.objects.bulk_create(rows[start : start + _BULK_INSERT])
-        activities.extend(
-            Activity(
-                type="message.queued",
-                candidate_id=message.candidate_id,
-                application_id=message.application_id,
-                job=job,
-                actor=actor,
-                occurred_at=now,
-                payload={
-                    "message_id": message.pk,
+    # Thousands of rows: written without a model instance each (see rapport.common.fast_insert).
+    ids = insert_records(Message, rows, returning_ids=True)
+    insert_records(
+        Activity,
+        [
+            {
+                "type": "message.queued",
+                "candidate_id": row["candidate_id"],
+                "application_id": row["application_id"],
+                "job_id": row["job_id"],
+                "actor_id": actor.pk,
+                "occurred_at": now,
+                "payload": {
+                    "message_id": pk,
                     "channel": channel,
-                    "subject": message.subject,
-                    "status": message.status,
+                    "subject": row["subject"],
+                    "status": MessageStatus.QUEUED.value,
                     "template_id": template.pk,
                     "bulk_id": bulk.pk,
                 },
-            )
-            for message in batch
-        )
-    Activity.objects.bulk_create(activities, batch_size=_BULK_INSERT)
+            }
+            for pk, row in zip(ids, rows, strict=True)
+        ],
+    )
     bulk.queued = len(rows)
     bulk.skipped = skipped
     bulk.save(update_fields=["queued", "skipped"])

@@ -11,16 +11,15 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.db.models.functions import Least
 from django.utils import timezone
 
+from rapport.candidates.engagement import ENGAGEMENT_REPLY_POINTS, candidate_engagement_add
 from rapport.candidates.models import Candidate
 from rapport.common.html import sanitize_html
 from rapport.messaging.models import Message, MessageAttachment, MessageDirection, MessageStatus
 from rapport.timeline.services import activity_record
 
-REPLY_POINTS = 5
+REPLY_POINTS = ENGAGEMENT_REPLY_POINTS
 ENGAGEMENT_MAX = 100
 SNIPPET = 140
 MAX_SUBJECT = 300
@@ -39,10 +38,8 @@ def snippet(text: str) -> str:
     return flat if len(flat) <= SNIPPET else flat[: SNIPPET - 1].rstrip() + "…"
 
 
-def _bump_engagement(candidate_id: int, points: int) -> None:
-    Candidate.objects.filter(pk=candidate_id).update(
-        engagement_score=Least(F("engagement_score") + points, ENGAGEMENT_MAX)
-    )
+def _bump_engagement(candidate_id: int, points: float, at: datetime | None = None) -> None:
+    candidate_engagement_add(candidate_id=candidate_id, points=points, at=at)
 
 
 @transaction.atomic
@@ -114,7 +111,7 @@ def message_receive(
         )
         stored.file.save(attachment.filename or "attachment", ContentFile(attachment.content), save=False)
         stored.save()
-    _bump_engagement(candidate.pk, REPLY_POINTS)
+    _bump_engagement(candidate.pk, REPLY_POINTS, received_at)
     activity_record(
         type="message.received",
         candidate=candidate,

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from rapport.messaging import views_inbox
+
+urlpatterns = [
+    path("", views_inbox.inbox, name="list"),
+    path("<slug:action>/", views_inbox.inbox_action, name="action"),
+]

@@ -1,4 +1,5 @@
-"""The profile's Email panel: compose from a template, preview, send now or schedule; and the person's messages.
+"""The profile's compose panel: email, SMS or WhatsApp from a template, preview, send now or schedule; and the
+person's messages.
 
 Only roles that may message candidates (admins and recruiters) get these fragments; the profile leaves them out
 for the others, and the endpoints answer 403. People out of scope are 404, as everywhere.
@@ -14,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from rapport.accounts.models import User
 from rapport.accounts.permissions import Capability, can, ensure
@@ -27,16 +28,15 @@ from rapport.messaging.forms import ComposeForm
 from rapport.messaging.models import MessageTemplate, TemplateChannel
 from rapport.messaging.rendering import pick_variant
 from rapport.messaging.selectors import (
-    candidate_messages,
     frequency_cap_warning,
     message_render,
     message_templates_visible_to,
     primary_email,
+    primary_phone,
+    stage_template_suggestion,
 )
 from rapport.messaging.services import message_send
 from rapport.timeline.selectors import candidate_timeline
-
-MESSAGES_SHOWN = 20
 
 
 def _timezone_name(candidate: Candidate) -> str:
@@ -50,19 +50,41 @@ def _timezone_name(candidate: Candidate) -> str:
     return "UTC"
 
 
+def default_channel(candidate: Candidate) -> str:
+    """The person's preferred channel when we have the address it needs, else email, else a text channel."""
+    has_email, has_phone = bool(primary_email(candidate)), bool(primary_phone(candidate))
+    preferred = candidate.preferred_channel
+    if preferred == TemplateChannel.EMAIL and has_email:
+        return preferred
+    if preferred in (TemplateChannel.SMS, TemplateChannel.WHATSAPP) and has_phone:
+        return preferred
+    return TemplateChannel.SMS if has_phone and not has_email else TemplateChannel.EMAIL
+
+
 def _form(user: User, candidate: Candidate, data: Any = None, initial: dict | None = None) -> ComposeForm:
-    templates = message_templates_visible_to(user).filter(channel=TemplateChannel.EMAIL).order_by("name")
+    initial = dict(initial or {})
+    if data is not None and not data.get("channel"):
+        # A post without a channel (a script, an old page) means email, as the API's default does.
+        data = data.copy()
+        data["channel"] = TemplateChannel.EMAIL
+    if data is None and initial.get("channel") not in TemplateChannel.values:
+        initial["channel"] = default_channel(candidate)
+    channel = (data if data is not None else initial)["channel"]
+    # The template picker offers the chosen channel's templates only.
+    templates = message_templates_visible_to(user).filter(channel=channel).order_by("name")
     jobs = jobs_visible_to(user).filter(applications__candidate=candidate).distinct().order_by("title")
     form = ComposeForm(data, initial=initial, templates=templates, jobs=jobs, timezone_name=_timezone_name(candidate))
-    form.fields["template"].widget.attrs.update(
-        {
-            "hx-post": reverse("messages:prefill", args=[candidate.pk]),
-            "hx-trigger": "change",
-            "hx-target": "#email-compose",
-            "hx-swap": "outerHTML",
-            "hx-include": "#compose-form",
-        }
-    )
+    # Changing the channel or the template redraws the panel: the channel's templates, the template's text.
+    for name in ("channel", "template"):
+        form.fields[name].widget.attrs.update(
+            {
+                "hx-post": reverse("messages:prefill", args=[candidate.pk]),
+                "hx-trigger": "change",
+                "hx-target": "#email-compose",
+                "hx-swap": "outerHTML",
+                "hx-include": "#compose-form",
+            }
+        )
     return form
 
 
@@ -75,11 +97,13 @@ def profile_context(user: User, candidate: Candidate) -> dict[str, Any]:
     """What the profile needs for the Email panel and the Messages section; empty for roles that cannot message."""
     if not can(user, Capability.SEND_MESSAGES) or candidate.erased_at is not None:
         return {"can_message": False}
+    suggestion = _stage_suggestion(user, candidate)
     return {
         "can_message": True,
-        "compose_form": _form(user, candidate),
-        "person_messages": candidate_messages(user=user, candidate=candidate, limit=MESSAGES_SHOWN),
+        "compose_suggested_stage": suggestion.pop("suggested_stage", ""),
+        "compose_form": _form(user, candidate, initial=suggestion),
         "has_email": bool(primary_email(candidate)),
+        "has_phone": bool(primary_phone(candidate)),
         "cap_warning": frequency_cap_warning(candidate=candidate),
     }
 
@@ -93,6 +117,30 @@ def _panel(request: HttpRequest, candidate: Candidate, form: ComposeForm, *, sta
         "cap_warning": frequency_cap_warning(candidate=candidate),
     }
     return render(request, "messaging/_compose.html", context, status=status)
+
+
+def _stage_suggestion(user: User, candidate: Candidate) -> dict[str, Any]:
+    """The compose panel opens with the template of the person's current stage, when that stage has one."""
+    channel = default_channel(candidate)
+    suggestion = stage_template_suggestion(user=user, candidate=candidate, channel=channel)
+    if suggestion is None:
+        return {}
+    template, application = suggestion
+    chosen = pick_variant(
+        default_language=template.language,
+        subject=template.subject,
+        body=template.body,
+        variants=template.variants or [],
+        language=candidate.language,
+    )
+    return {
+        "channel": channel,
+        "template": template.pk,
+        "job": application.job_id,
+        "subject": chosen.subject,
+        "body": chosen.body,
+        "suggested_stage": application.stage.name,
+    }
 
 
 def _candidate(request: HttpRequest, candidate_id: int) -> Candidate:
@@ -111,6 +159,10 @@ def compose_prefill(request: HttpRequest, candidate_id: int) -> HttpResponse:
     _is_valid(form, candidate)
     template: MessageTemplate | None = form.cleaned_data.get("template") if hasattr(form, "cleaned_data") else None
     data = request.POST.copy()
+    if request.headers.get("HX-Trigger-Name") == "channel":
+        # Another channel: its own templates are offered, and the text written so far is kept.
+        template = None
+        data["template"] = ""
     if template is not None:
         chosen = pick_variant(
             default_language=template.language,
@@ -124,7 +176,7 @@ def compose_prefill(request: HttpRequest, candidate_id: int) -> HttpResponse:
 
 
 def _initial(data: Any) -> dict[str, Any]:
-    return {name: data.get(name, "") for name in ("template", "job", "subject", "body", "send_at")}
+    return {name: data.get(name, "") for name in ("channel", "template", "job", "subject", "body", "send_at")}
 
 
 @login_required
@@ -139,7 +191,8 @@ def compose_preview(request: HttpRequest, candidate_id: int) -> HttpResponse:
         context["problems"] = {name: list(errors) for name, errors in form.errors.items()}
         return render(request, "messaging/_preview.html", context)
     data = form.cleaned_data
-    address = primary_email(candidate)
+    text_only = form.is_text
+    address = primary_phone(candidate) if text_only else primary_email(candidate)
     if not data["body"].strip() and data["template"] is None:
         context["message"] = "Write the message, or pick a template, to see it here."
         return render(request, "messaging/_preview.html", context)
@@ -147,11 +200,12 @@ def compose_preview(request: HttpRequest, candidate_id: int) -> HttpResponse:
         context["preview"] = message_render(
             sender=request.user,
             candidate=candidate,
-            address=address or "preview@example.invalid",
+            address=address or ("+10000000000" if text_only else "preview@example.invalid"),
             template=data["template"],
-            subject=data["subject"],
+            subject="" if text_only else data["subject"],
             body=data["body"],
             job=data["job"],
+            channel=data["channel"],
         )
     except ValidationFailed as exc:
         context["problems"] = exc.fields or {"": [exc.message]}
@@ -180,8 +234,10 @@ def compose_send(request: HttpRequest, candidate_id: int) -> HttpResponse:
                     job=data["job"],
                     send_at=data["send_at"] if schedule else None,
                     idempotency_key=request.POST.get("idempotency_key") or None,
+                    channel=data["channel"],
                 )
             except ApplicationError as exc:
+                # "No phone number" and "suppressed" name the person; they belong above the form, not on a field.
                 add_service_errors(form, exc, field_map={"template_id": "template", "job_id": "job"})
             else:
                 return _sent(request, candidate, message.status)
@@ -201,7 +257,6 @@ def _sent(request: HttpRequest, candidate: Candidate, status: str) -> HttpRespon
     context = {
         "candidate": candidate,
         "compose_form": _form(request.user, candidate),
-        "person_messages": candidate_messages(user=request.user, candidate=candidate, limit=MESSAGES_SHOWN),
         "oob_messages": True,
         # The new "wrote an email" event goes on top of the timeline, as a new note does.
         "activities": candidate_timeline(user=request.user, candidate=candidate, types=["message.queued"], limit=1)[0],
@@ -209,15 +264,3 @@ def _sent(request: HttpRequest, candidate: Candidate, status: str) -> HttpRespon
     response = render(request, "messaging/_compose_sent.html", context)
     response["HX-Trigger"] = json.dumps({"rapport:toast": {"message": text, "level": "success"}})
     return response
-
-
-@login_required
-@require_GET
-@scoped
-def candidate_messages_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
-    candidate = _candidate(request, candidate_id)
-    context = {
-        "candidate": candidate,
-        "person_messages": candidate_messages(user=request.user, candidate=candidate, limit=MESSAGES_SHOWN),
-    }
-    return render(request, "messaging/_messages.html", context)

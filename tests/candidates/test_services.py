@@ -853,3 +853,18 @@ def test_bulk_set_owner_can_clear_the_owner(recruiter):
 
     mine.refresh_from_db()
     assert mine.owner_id is None
+
+
+def test_merge_keeps_the_followers_of_both_records_once(recruiter, admin_user, two_records):
+    from rapport.notifications.models import Follow
+
+    survivor, merged = two_records["survivor"], two_records["merged"]
+    Follow.objects.create(user=recruiter, candidate=survivor)
+    Follow.objects.create(user=recruiter, candidate=merged)
+    Follow.objects.create(user=admin_user, candidate=merged)
+
+    candidate_merge(actor=recruiter, survivor=survivor, merged=merged)
+
+    assert sorted(Follow.objects.filter(candidate=survivor).values_list("user__email", flat=True)) == sorted(
+        [recruiter.email, admin_user.email]
+    )

@@ -823,3 +823,60 @@ def test_the_last_template_stage_cannot_be_deleted(client, admin_user):
 
     assert "The template needs at least one stage." in response.content.decode()
     assert StageTemplate.objects.filter(pk=keep.pk).exists()
+
+
+# --- Default message per stage ------------------------------------------------------------------------------------
+
+
+def _template(recruiter, name="Interview invite"):
+    from rapport.messaging.services import message_template_create
+
+    return message_template_create(
+        actor=recruiter,
+        data={"name": name, "channel": "email", "category": "interview", "subject": "Hi", "body": "Hello"},
+    )
+
+
+def test_a_stage_gets_a_default_message_and_the_change_is_audited(client, world):
+    from rapport.timeline.models import AuditEntry
+
+    template = _template(world["recruiter"])
+    stage = world["job"].stages.get(name="Interview")
+    client.force_login(world["recruiter"])
+
+    page = client.get(reverse("jobs:stages", args=[world["job"].pk])).content.decode()
+    response = client.post(reverse("jobs:stage_template", args=[world["job"].pk, stage.pk]), {"template": template.pk})
+
+    stage.refresh_from_db()
+    assert f'<option value="{template.pk}"' in page
+    assert response.status_code == 302 and stage.default_template == template
+    entry = AuditEntry.objects.get(object_type="stage", object_id=stage.pk)
+    assert entry.changes == {"default_template": [None, "Interview invite"]}
+    client.post(reverse("jobs:stage_template", args=[world["job"].pk, stage.pk]), {"template": ""})
+    stage.refresh_from_db()
+    assert stage.default_template is None
+
+
+def test_an_unknown_template_is_refused_with_a_message_and_nothing_changes(client, world):
+    stage = world["job"].stages.get(name="Interview")
+    client.force_login(world["recruiter"])
+
+    response = client.post(reverse("jobs:stage_template", args=[world["job"].pk, stage.pk]), {"template": "999999"})
+
+    stage.refresh_from_db()
+    assert response.status_code == 200
+    assert "Interview: pick a message template from the list." in response.content.decode()
+    assert stage.default_template is None
+
+
+@pytest.mark.parametrize("role", ["hiring_manager", "interviewer", "outsider"])
+def test_only_people_who_manage_jobs_set_a_stage_default_message(client, world, role):
+    template = _template(world["recruiter"])
+    stage = world["job"].stages.get(name="Interview")
+    client.force_login(world[role])
+
+    response = client.post(reverse("jobs:stage_template", args=[world["job"].pk, stage.pk]), {"template": template.pk})
+
+    stage.refresh_from_db()
+    assert response.status_code in (403, 404)
+    assert stage.default_template is None

@@ -70,7 +70,7 @@ def test_errors_use_the_error_format(api_as, recruiter, person, make_template):
     assert both.status_code in (404, 422) and error_of(both)
     assert no_template.status_code == 404 and error_of(no_template)["code"] == "not_found"
     assert no_pool.status_code == 404 and error_of(no_pool)["code"] == "not_found"
-    assert sms.status_code == 422 and "channel" in error_of(sms)["fields"]
+    assert sms.status_code == 422 and "template_id" in error_of(sms)["fields"]
     assert not Message.objects.exists()
 
 

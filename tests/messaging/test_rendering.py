@@ -194,7 +194,62 @@ def test_a_person_whose_name_holds_html_cannot_inject_it():
 
     message = _email("Hi {{ candidate.first_name }}", candidate=evil)
 
-    assert "onerror" not in message.html
+    assert "<img" not in message.html
+    assert 'Hi &lt;img src=x onerror="alert(1)"&gt;' in message.html  # shown as typed, never as markup
+
+
+def _person(first_name, **fields):
+    return Record("candidate", {"first_name": first_name, "last_name": "", "language": "", **fields})
+
+
+def test_a_merge_value_is_data_never_markdown():
+    message = _email("Hi {{ candidate.first_name }}", candidate=_person("[click](https://evil.example) **A**"))
+
+    assert "<a " not in message.html.split('class="content"')[1].split("</div>")[0]
+    assert "[click](https://evil.example) **A**" in message.html
+    assert "Hi [click](https://evil.example) **A**" in message.text
+
+
+def test_people_with_different_values_share_one_built_page_and_each_get_their_own_values():
+    from rapport.messaging.rendering import _email_page
+
+    body = "Hi **{{ candidate.first_name }}**, you work at {{ candidate.current_company }} & more.\n\n- one\n- two"
+    _email_page.cache_clear()
+
+    pages = [
+        _email(body, subject="For {{ candidate.first_name }}", candidate=_person(name, current_company="O'Brien & Co"))
+        for name in ("Ada", "Bo", "Cy")
+    ]
+
+    assert _email_page.cache_info().misses == 1 and _email_page.cache_info().hits == 2
+    for name, message in zip(("Ada", "Bo", "Cy"), pages, strict=True):
+        assert f"<title>For {name}</title>" in message.html
+        assert f"Hi <strong>{name}</strong>, you work at O'Brien &amp; Co &amp; more." in message.html
+        assert "<li>one</li>" in message.html and "rpv" not in message.html
+        assert message.subject == f"For {name}"
+
+
+def test_a_link_value_goes_into_the_href_escaped_and_an_unsafe_one_is_dropped():
+    safe = _email(
+        "[Apply]({{ candidate.custom.link }})",
+        candidate=_person("A", custom=Record("candidate.custom", {"link": 'https://jobs.example/apply?a=1&b="2"'})),
+    )
+    unsafe = _email(
+        "[Apply]({{ candidate.custom.link }})",
+        candidate=_person("A", custom=Record("candidate.custom", {"link": "javascript:alert(1)"})),
+    )
+
+    assert 'href="https://jobs.example/apply?a=1&amp;b=&quot;2&quot;"' in safe.html
+    assert "javascript" not in unsafe.html and "Apply" in unsafe.html
+
+
+def test_an_autolinked_value_still_becomes_a_link():
+    message = _email(
+        "See <{{ candidate.custom.link }}>",
+        candidate=_person("A", custom=Record("candidate.custom", {"link": "https://jobs.example/a"})),
+    )
+
+    assert '<a href="https://jobs.example/a"' in message.html
 
 
 def test_sms_is_text_only():

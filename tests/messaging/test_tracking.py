@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import signing
 
+from rapport.candidates.engagement import engagement_score_from_raw
 from rapport.candidates.models import Candidate
 from rapport.messaging.models import Message
 from rapport.messaging.services import message_engagement_record, message_send, outbox_deliver_due
@@ -78,7 +79,8 @@ def test_the_html_links_go_through_a_redirect_to_the_original_url(sent, person, 
     message.refresh_from_db()
     assert message.click_count == 1 and message.clicked_at is not None
     person.refresh_from_db()
-    assert person.engagement_score == 3
+    # A click is worth 3 points today, which the 0-100 curve shows as 26.
+    assert person.engagement_score == engagement_score_from_raw(3) == 26
 
 
 def test_the_pixel_is_a_transparent_gif_and_the_first_open_is_on_the_timeline(sent, person, client):
@@ -96,8 +98,8 @@ def test_the_pixel_is_a_transparent_gif_and_the_first_open_is_on_the_timeline(se
     message.refresh_from_db()
     assert message.open_count == 3 and message.opened_at is not None
     person.refresh_from_db()
-    # Only the first open of a message adds to the score.
-    assert person.engagement_score == 1
+    # Only the first open of a message adds to the score: one point, shown as 10.
+    assert person.engagement_score == engagement_score_from_raw(1) == 10
 
 
 def test_the_text_part_and_the_stored_message_keep_the_original_link(sent):
@@ -158,7 +160,7 @@ def test_the_public_endpoints_need_no_sign_in_and_are_rate_limited(sent, client,
 
 def test_the_score_is_capped_at_100(sent, person):
     message, _, _ = sent
-    Candidate.objects.filter(pk=person.pk).update(engagement_score=99)
+    Candidate.objects.filter(pk=person.pk).update(engagement_score=99, engagement_raw=200.0, engagement_at=None)
 
     message_engagement_record(message=message, kind="click", url=JOB_LINK)
 

@@ -102,7 +102,8 @@ def test_a_reply_in_a_thread_carries_in_reply_to_and_references(sender, person, 
     assert by_id[third.message_id]["Subject"] == "Re: Coffee?"
 
 
-def test_a_batch_reuses_one_smtp_connection(sender, person, smtp_server):
+def test_a_batch_reuses_one_smtp_connection(sender, person, smtp_server, settings):
+    settings.RAPPORT_DELIVERY_CONNECTIONS = 1
     for n in range(5):
         message_send(actor=sender, candidate=person, subject=f"Note {n}", body="Hi")
 
@@ -110,6 +111,18 @@ def test_a_batch_reuses_one_smtp_connection(sender, person, smtp_server):
 
     assert len(smtp_server.messages) == 5
     assert smtp_server.greetings == 1
+
+
+def test_a_batch_keeps_a_few_connections_busy_and_reuses_each(sender, person, smtp_server, settings):
+    settings.RAPPORT_DELIVERY_CONNECTIONS = 3
+    for n in range(12):
+        message_send(actor=sender, candidate=person, subject=f"Note {n}", body="Hi")
+
+    assert outbox_deliver_due() == 12
+
+    assert sorted(m["Subject"] for m in smtp_server.messages) == sorted(f"Note {n}" for n in range(12))
+    assert 1 <= smtp_server.greetings <= 3
+    assert Message.objects.filter(status="sent").count() == 12
 
 
 def test_the_transport_sorts_refusals_into_transient_and_permanent(sender, person, smtp_server):

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from rapport.messaging.models import Message, MessageStatus
@@ -78,8 +79,9 @@ def test_send_now_queues_the_message_and_refreshes_the_messages_section(recruite
     message = Message.objects.get()
     assert message.subject == "Coffee, Grace?" and message.status == MessageStatus.QUEUED
     body = response.content.decode()
-    assert 'id="person-messages" aria-labelledby="messages-title" hx-swap-oob="true"' in body
-    assert 'data-message-status="queued"' in body
+    # The conversation card is swapped in out of band and loads the thread, with the new message, at once.
+    assert 'id="person-messages" aria-labelledby="conversation-title" hx-swap-oob="true"' in body
+    assert f'hx-get="/messages/to/{person.pk}/thread/" hx-trigger="load"' in body
     assert 'hx-swap-oob="afterbegin:#timeline-list"' in body and "wrote an email to Grace" in body
     assert json.loads(response["HX-Trigger"])["rapport:toast"]["message"] == "Queued to send."
 
@@ -146,16 +148,13 @@ EXPECTED = {"admin": 200, "recruiter": 200, "hiring_manager": 403, "interviewer"
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("endpoint", ["send", "preview", "prefill", "messages"])
+@pytest.mark.parametrize("endpoint", ["send", "preview", "prefill"])
 def test_every_role_against_every_compose_endpoint(world, role, endpoint):
     client = _client(world[role])
     pk = world["applicant"].pk
     data = {"subject": "Hi", "body": "Hello", "action": "send"}
 
-    if endpoint == "messages":
-        response = client.get(f"/messages/to/{pk}/")
-    else:
-        response = client.post(f"/messages/to/{pk}/{endpoint}/", data, **HTMX)
+    response = client.post(f"/messages/to/{pk}/{endpoint}/", data, **HTMX)
 
     assert response.status_code == EXPECTED[role]
     assert Message.objects.count() == (1 if endpoint == "send" and EXPECTED[role] == 200 else 0)
@@ -165,3 +164,35 @@ def test_signed_out_visitors_are_sent_to_sign_in(person):
     response = Client().post(f"/messages/to/{person.pk}/send/", {"subject": "Hi", "body": "x"})
 
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_panel_opens_with_the_template_of_the_persons_current_stage(client, recruiter, person, make_template):
+    from rapport.jobs.services import stage_default_template_set
+    from rapport.pipeline.services import application_create
+    from tests.factories import make_job
+
+    template = make_template(
+        name="Interview invite", category="interview", subject="Your interview, {{ candidate.first_name }}"
+    )
+    job = make_job(actor=recruiter, title="Data Engineer")
+    application = application_create(actor=recruiter, candidate=person, job=job)
+    stage_default_template_set(actor=recruiter, stage=application.stage, template=template)
+    client.force_login(recruiter)
+
+    page = client.get(reverse("candidates:detail", args=[person.pk])).content.decode()
+
+    assert f"Suggested for the {application.stage.name} stage." in page
+    assert f'<option value="{template.pk}" selected>' in page
+    assert "Your interview, {{ candidate.first_name }}" in page
+
+
+def test_no_suggestion_when_the_stage_has_no_default_template(client, recruiter, person):
+    from rapport.pipeline.services import application_create
+    from tests.factories import make_job
+
+    application_create(actor=recruiter, candidate=person, job=make_job(actor=recruiter))
+    client.force_login(recruiter)
+
+    page = client.get(reverse("candidates:detail", args=[person.pk])).content.decode()
+
+    assert "Suggested for the" not in page

@@ -255,6 +255,10 @@ def activity_icon(activity_type: str) -> SafeString:
     return format_html('<span class="timeline__icon{}">{}</span>', modifier, icon(name))
 
 
+def strong(text: object) -> SafeString:
+    return format_html("<strong>{}</strong>", text)
+
+
 @register.simple_tag
 def activity_sentence(activity: object, subject_name: str = "") -> SafeString:
     """One event as a sentence a recruiter reads at a glance ("Riley moved Grace from Screening to Interview …")."""
@@ -265,9 +269,6 @@ def activity_sentence(activity: object, subject_name: str = "") -> SafeString:
     person = subject_name or "this person"
     job = getattr(activity, "job", None)
     job_title = payload.get("job") or (job.title if job else "") or "a job"
-
-    def strong(text: object) -> SafeString:
-        return format_html("<strong>{}</strong>", text)
 
     if kind == "note.added":
         return format_html("{} added a note", strong(who))
@@ -344,23 +345,8 @@ def activity_sentence(activity: object, subject_name: str = "") -> SafeString:
     if kind == "document.uploaded":
         kind_label = {"resume": "a résumé", "cover_letter": "a cover letter"}.get(payload.get("kind", ""), "a file")
         return format_html("{} uploaded {}: {}", strong(who), kind_label, payload.get("name", ""))
-    if kind == "message.queued":
-        if payload.get("scheduled_for"):
-            return format_html(
-                "{} scheduled an email to {}: {}", strong(who), person, strong(payload.get("subject", ""))
-            )
-        return format_html("{} wrote an email to {}: {}", strong(who), person, strong(payload.get("subject", "")))
-    if kind == "message.sent":
-        return format_html("Email sent to {}: {}", person, strong(payload.get("subject", "")))
-    if kind == "message.failed":
-        status = "not sent" if payload.get("status") == "suppressed" else "failed"
-        return format_html(
-            "Email {} to {}: {} ({})", status, person, strong(payload.get("subject", "")), payload.get("reason") or ""
-        )
     if kind.startswith("message."):
-        verb = kind.split(".", 1)[1]
-        subject = payload.get("subject") or payload.get("channel") or "message"
-        return format_html("Message {}: {}", verb, subject)
+        return _message_event(kind, payload, who, person)
     if kind == "candidate.unsubscribed":
         return format_html("{} unsubscribed from {}", person, payload.get("channel", "email"))
     if kind == "consent.given":
@@ -370,6 +356,37 @@ def activity_sentence(activity: object, subject_name: str = "") -> SafeString:
             "{} can no longer be sent {}: {}", person, payload.get("channel", "email"), payload.get("reason", "")
         )
     return format_html("{} · {}", strong(who), kind.replace(".", " ").replace("_", " "))
+
+
+_CHANNEL_NOUN = {"email": "an email", "sms": "a text", "whatsapp": "a WhatsApp message"}
+_CHANNEL_NAME = {"email": "Email", "sms": "Text", "whatsapp": "WhatsApp message"}
+
+
+def _message_event(kind: str, payload: dict, who: str, person: str) -> SafeString:
+    """Timeline wording for the message events, by channel: texts have no subject, so they show their words."""
+    channel = payload.get("channel") or "email"
+    noun, name = _CHANNEL_NOUN.get(channel, "a message"), _CHANNEL_NAME.get(channel, "Message")
+    about = payload.get("subject") or payload.get("snippet") or ""
+    tail = format_html(": {}", strong(about)) if about else ""
+    if kind == "message.queued":
+        verb = "scheduled" if payload.get("scheduled_for") else "wrote"
+        return format_html("{} {} {} to {}{}", strong(who), verb, noun, person, tail)
+    if kind == "message.received":
+        how = "" if channel == "email" else format_html(" by {}", {"sms": "text", "whatsapp": "WhatsApp"}[channel])
+        return format_html("{} replied{}{}", person, how, tail)
+    if kind == "message.failed":
+        status = "not sent" if payload.get("status") == "suppressed" else "failed"
+        return format_html("{} {} to {}{} ({})", name, status, person, tail, payload.get("reason") or "")
+    verb = {
+        "message.sent": "sent to",
+        "message.delivered": "delivered to",
+        "message.opened": "opened by",
+        "message.clicked": "clicked by",
+        "message.bounced": "bounced for",
+    }.get(kind)
+    if verb is None:
+        return format_html("{} {}{}", name, kind.split(".", 1)[1].replace("_", " "), tail)
+    return format_html("{} {} {}{}", name, verb, person, tail)
 
 
 @register.filter

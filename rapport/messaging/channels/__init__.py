@@ -4,11 +4,14 @@ A transport is opened once per worker batch (so SMTP reuses one session, Twilio 
 outbox row at a time and returns the provider's id for it (or None), raising `DeliveryError` when it cannot.
 """
 
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from importlib import import_module
 from types import TracebackType
 from typing import Protocol, Self
 
-from rapport.messaging.channels.base import PermanentError
+from rapport.messaging.channels.base import DeliveryError, PermanentError
 from rapport.messaging.models import Message
 
 TRANSPORTS = {
@@ -50,21 +53,63 @@ def transport_for(channel: str) -> Transport:
 
 
 class Transports:
-    """The transports one batch needs, each opened the first time a message on its channel comes up."""
+    """The transports one batch needs, opened the first time a message on their channel comes up.
 
-    def __init__(self) -> None:
-        self._open: dict[str, Transport] = {}
+    `send_all` keeps up to `sessions` connections per channel busy at once (each on its own thread, each reused
+    for the whole batch): most of a send is waiting for the server, so overlapping sessions multiply what one
+    worker delivers. Threads only talk to the provider; every database write stays on the caller's thread.
+    """
+
+    def __init__(self, sessions: int = 1) -> None:
+        self.sessions = max(1, sessions)
+        self._open: list[Transport] = []
+        self._lock = threading.Lock()
+        self._local = threading.local()
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        for transport in self._open.values():
+        for transport in self._open:
             transport.close()
         self._open.clear()
 
+    def _transport(self, channel: str) -> Transport:
+        mine = self._local.__dict__.setdefault("transports", {})
+        if channel not in mine:
+            mine[channel] = transport_for(channel)
+            with self._lock:
+                self._open.append(mine[channel])
+        return mine[channel]
+
     def send(self, message: Message) -> str | None:
-        transport = self._open.get(message.channel)
-        if transport is None:
-            transport = self._open[message.channel] = transport_for(message.channel)
-        return transport.send(message)
+        return self._transport(message.channel).send(message)
+
+    def send_all(self, messages: list[Message]) -> Iterator[tuple[Message, str | None | DeliveryError]]:
+        """Send each message; yields (message, provider id or the DeliveryError) as each one finishes.
+
+        Once a channel's provider cannot be reached at all, the messages of that channel not yet started get the
+        same error without trying, so a dead server costs one timeout rather than one per message.
+        """
+        down: dict[str, DeliveryError] = {}
+
+        def attempt(message: Message) -> str | None | DeliveryError:
+            if message.channel in down:
+                return down[message.channel]
+            try:
+                return self.send(message)
+            except DeliveryError as exc:
+                if exc.transient and exc.server_down:
+                    down[message.channel] = exc
+                return exc
+
+        if self.sessions == 1 or len(messages) < 2:
+            for message in messages:
+                yield message, attempt(message)
+            return
+        with ThreadPoolExecutor(
+            max_workers=min(self.sessions, len(messages)), thread_name_prefix="rapport-send"
+        ) as pool:
+            futures = {pool.submit(attempt, message): message for message in messages}
+            for future in as_completed(futures):
+                yield futures[future], future.result()

@@ -19,6 +19,8 @@
  *   data-validate-url          on a form: each field is checked on the server when the user leaves it
  *   data-activate-tab="v"      clicks the tab [data-tab=v] and focuses its group's textarea (quick actions)
  *   data-open-details="#id"    opens that <details> panel and focuses its first field (the profile's Email)
+ *   data-submit-shortcut       on a form: Ctrl+Enter or Cmd+Enter in its textarea submits it (the inline reply)
+ *   data-scroll-end            a scrolling list shown scrolled to its end when it appears (the conversation)
  *   Rapport.toast(msg, level)  shows a toast; the server can also send HX-Trigger: {"rapport:toast": {...}}
  */
 (function () {
@@ -511,13 +513,22 @@
     if (field) field.focus();
   });
 
+  /* ---------- Ctrl/Cmd+Enter sends a form marked data-submit-shortcut (the inline reply) ---------- */
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey) || e.target.tagName !== "TEXTAREA") return;
+    var form = e.target.form;
+    if (!form || !form.hasAttribute("data-submit-shortcut")) return;
+    e.preventDefault();
+    form.requestSubmit();
+  });
+
   /* ---------- Keyboard shortcuts ---------- */
   function isTyping(el) {
     if (!el) return false;
     var tag = el.tagName;
     return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
   }
-  var GO = { c: "/", j: "/jobs/", p: "/pools/", s: "/accounts/settings/" };
+  var GO = { c: "/", j: "/jobs/", i: "/inbox/", p: "/pools/", s: "/accounts/settings/" };
   var pendingG = 0;
 
   function listRows() {
@@ -626,9 +637,17 @@
   });
 
   /* ---------- After every load and swap ---------- */
+  // A conversation reads like a chat: a newly shown list ([data-scroll-end]) starts scrolled to its newest item.
+  function scrollToEnd() {
+    $all("[data-scroll-end]:not([data-scrolled])").forEach(function (el) {
+      el.scrollTop = el.scrollHeight;
+      el.setAttribute("data-scrolled", "");
+    });
+  }
   function init() {
     armAllToasts();
     Rapport.refreshBulk();
+    scrollToEnd();
   }
   document.addEventListener("DOMContentLoaded", init);
   document.addEventListener("htmx:afterSettle", init);

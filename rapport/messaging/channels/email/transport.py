@@ -2,26 +2,35 @@
 
 One `EmailTransport` holds one backend connection for a whole batch, so a run of the worker opens one SMTP
 session rather than one per message. SMTP answers are sorted into transient (connection trouble, 4xx: retry
-later) and permanent (5xx: the server will never take it) so the outbox can retry or give up.
+later) and permanent (5xx: the server will never take it) so the outbox can retry or give up. An email provider
+reached through django-anymail is sorted the same way from its HTTP answer, and its message id is returned so
+that its webhooks find the message again.
 """
 
 import contextlib
+import json
 import smtplib
 from email.utils import formataddr, parseaddr
 from types import TracebackType
 from typing import Self
 from urllib.parse import urlsplit
 
+import requests
+from anymail.backends.base import AnymailBaseBackend
+from anymail.exceptions import AnymailAPIError, AnymailConfigurationError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 
-from rapport.messaging.channels.base import PermanentError, TransientError
+from rapport.messaging.channels.base import DeliveryError, PermanentError, TransientError
+from rapport.messaging.channels.email.inbound import reply_address_for
 from rapport.messaging.links import unsubscribe_url
 from rapport.messaging.models import Message
 from rapport.messaging.tracking import tracked_html
 
 MAX_ERROR = 500
+# The key under which a provider send carries our message's id (anymail metadata), echoed back in its webhooks.
+METADATA_MESSAGE_ID = "rapport_message_id"
 
 
 def message_domain() -> str:
@@ -47,12 +56,18 @@ def build_email(message: Message, *, connection: BaseEmailBackend | None = None)
     if message.in_reply_to:
         headers["In-Reply-To"] = message.in_reply_to
         headers["References"] = message.references or message.in_reply_to
+    reply_to = [message.reply_to] if message.reply_to else None
+    if settings.RAPPORT_REPLY_ADDRESS and message.pk:
+        # With a reply mailbox, answers come back to Rapport (and onto the thread, by the token in the address)
+        # rather than to the sender's own mailbox, where no one else on the team would see them.
+        sender_name, _ = parseaddr(message.from_header)
+        reply_to = [formataddr((sender_name, reply_address_for(message.pk)))]
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.text,
         from_email=message.from_header or settings.RAPPORT_EMAIL_FROM,
         to=[message.to_address],
-        reply_to=[message.reply_to] if message.reply_to else None,
+        reply_to=reply_to,
         headers=headers,
         connection=connection,
     )
@@ -91,6 +106,56 @@ def _server_down(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
 
 
+def _provider_detail(response: requests.Response | None) -> str:
+    """The provider's own words from an error answer: its JSON message field when it has one, else the body."""
+    if response is None:
+        return ""
+    try:
+        body = response.json()
+    except ValueError:
+        return " ".join(response.text.split())[:300]
+    if isinstance(body, dict):
+        for key in ("message", "Message", "error", "errors", "ErrorMessage"):
+            if body.get(key):
+                return " ".join(str(body[key]).split())[:300]
+    return " ".join(json.dumps(body).split())[:300]
+
+
+def _provider_error(exc: AnymailAPIError, *, provider: str) -> DeliveryError:
+    """An email provider's refusal as the outbox sees it: retry (no answer, 429, 5xx, bad key) or give up (4xx)."""
+    provider = exc.esp_name or provider
+    status = exc.status_code
+    if status is None:
+        # No HTTP answer at all: refused, timed out or dropped, so the rest of the batch would fail the same way.
+        cause = exc.__cause__ or exc
+        down = isinstance(exc, requests.ConnectionError | requests.Timeout) or isinstance(cause, OSError)
+        return TransientError(f"{provider} could not be reached: {type(cause).__name__}"[:MAX_ERROR], server_down=down)
+    reason = f"{provider} answered {status}: {_provider_detail(exc.response)}".rstrip(": ")[:MAX_ERROR]
+    if status == 429 or status >= 500:
+        # Too busy or broken on their side; a rate limit applies to every message of the batch alike.
+        return TransientError(reason, server_down=status == 429)
+    if status in (401, 403):
+        # A wrong or revoked API key is not this message's fault (as with SMTP credentials); keep it for later.
+        return TransientError(reason, server_down=True)
+    return PermanentError(reason)
+
+
+def _refused_reason(exc: AnymailRecipientsRefused, email: EmailMultiAlternatives | None, *, provider: str) -> str:
+    provider = exc.esp_name or provider
+    status = getattr(email, "anymail_status", None)
+    statuses = sorted({s.status for s in status.recipients.values() if s.status}) if status is not None else []
+    detail = _provider_detail(exc.response)
+    reason = f"{provider} refused the recipient ({', '.join(statuses) or 'rejected'})"
+    return f"{reason}: {detail}"[:MAX_ERROR] if detail else reason[:MAX_ERROR]
+
+
+def _provider_message_id(email: EmailMultiAlternatives) -> str | None:
+    status = getattr(email, "anymail_status", None)
+    message_id = status.message_id if status is not None else None
+    # One recipient, so one id; a set would mean the provider split the message, and no single id names it.
+    return message_id if isinstance(message_id, str) and message_id else None
+
+
 class EmailTransport:
     """Send outbox rows over one backend connection: `with EmailTransport() as t: t.send(message)`."""
 
@@ -103,6 +168,10 @@ class EmailTransport:
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
+    @property
+    def _provider_name(self) -> str:
+        return getattr(self.connection, "esp_name", "") or "The email provider"
+
     def close(self) -> None:
         # A connection that already broke has nothing left to close.
         with contextlib.suppress(OSError, smtplib.SMTPException):
@@ -110,11 +179,25 @@ class EmailTransport:
 
     def send(self, message: Message) -> str | None:
         """Hand one message to the server; raises TransientError or PermanentError when it is not accepted."""
+        provider = isinstance(self.connection, AnymailBaseBackend)
+        email = None
         try:
             email = build_email(message, connection=self.connection)
+            if provider:
+                # Echoed back in the provider's webhooks, so they find the message even before its id is stored.
+                email.metadata = {METADATA_MESSAGE_ID: str(message.pk)}
             # Opened here rather than by send_messages, which would close a session it opened after each call.
             self.connection.open()
             sent = self.connection.send_messages([email])
+        except AnymailRecipientsRefused as exc:
+            raise PermanentError(_refused_reason(exc, email, provider=self._provider_name))
+        except AnymailAPIError as exc:
+            # Before the OSError case: anymail's HTTP errors are also requests' (and so OSError) exceptions.
+            self.close()
+            raise _provider_error(exc, provider=self._provider_name)
+        except AnymailConfigurationError as exc:
+            # A missing key or package: every message would fail alike until an administrator fixes it.
+            raise TransientError(f"The email provider is not set up: {exc}"[:MAX_ERROR], server_down=True)
         except (smtplib.SMTPException, OSError) as exc:
             # The session may be unusable now; the next message opens a fresh one.
             self.close()
@@ -125,4 +208,4 @@ class EmailTransport:
             raise PermanentError(f"The message could not be built: {exc}"[:MAX_ERROR])
         if not sent:
             raise PermanentError("The mail server accepted no recipient for this message.")
-        return None
+        return _provider_message_id(email) if provider else None

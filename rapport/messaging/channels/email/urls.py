@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+"""Email providers' webhooks, mounted at /hooks/email/ (the providers are listed in webhooks.PROVIDERS)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from rapport.messaging.channels.email import webhooks
+
+urlpatterns = [
+    path("<slug:provider>/tracking/", webhooks.tracking, name="tracking"),
+    path("<slug:provider>/inbound/", webhooks.inbound, name="inbound"),
+]

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from rapport.messaging.channels.sms import views
+
+urlpatterns = [
+    path("status", views.status, name="status"),
+    path("inbound", views.inbound, name="inbound"),
+]

@@ -1,0 +1,46 @@
+"""The timeline's sentences for message events read right on every channel."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from rapport.common.templatetags.rapport_tags import activity_sentence
+
+
+def _event(kind, **payload):
+    return SimpleNamespace(type=kind, payload=payload, actor=SimpleNamespace(name="Riley", email=""), job=None)
+
+
+@pytest.mark.parametrize(
+    "event, sentence",
+    [
+        (
+            _event("message.queued", channel="email", subject="A role"),
+            "<strong>Riley</strong> wrote an email to Grace: <strong>A role</strong>",
+        ),
+        (_event("message.queued", channel="sms", subject=""), "<strong>Riley</strong> wrote a text to Grace"),
+        (
+            _event("message.queued", channel="whatsapp", subject="", scheduled_for="2026-12-04T09:00:00Z"),
+            "<strong>Riley</strong> scheduled a WhatsApp message to Grace",
+        ),
+        (
+            _event("message.received", channel="email", subject="Re: A role", snippet="Yes"),
+            "Grace replied: <strong>Re: A role</strong>",
+        ),
+        (
+            _event("message.received", channel="sms", subject="", snippet="Call me <b>now</b>"),
+            "Grace replied by text: <strong>Call me &lt;b&gt;now&lt;/b&gt;</strong>",
+        ),
+        (_event("message.delivered", channel="sms"), "Text delivered to Grace"),
+        (
+            _event("message.clicked", channel="email", subject="A role"),
+            "Email clicked by Grace: <strong>A role</strong>",
+        ),
+        (
+            _event("message.failed", channel="email", subject="A role", status="suppressed", reason="Unsubscribed"),
+            "Email not sent to Grace: <strong>A role</strong> (Unsubscribed)",
+        ),
+    ],
+)
+def test_message_events_are_worded_by_channel_and_escaped(event, sentence):
+    assert activity_sentence(event, "Grace") == sentence
