@@ -197,6 +197,7 @@ TIDIED_TABLES = (
     "candidates_candidatetag",
     "timeline_activity",
     "search_candidate_document",
+    "messaging_message",
 )
 
 

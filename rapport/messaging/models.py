@@ -116,7 +116,10 @@ class Message(models.Model):
     message stays readable on the profile after its template changes or is deleted.
     """
 
-    candidate = models.ForeignKey("candidates.Candidate", on_delete=models.CASCADE, related_name="messages")
+    # Indexed by message_candidate_time, whose first column it is.
+    candidate = models.ForeignKey(
+        "candidates.Candidate", on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     application = models.ForeignKey(
         "pipeline.Application", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -126,7 +129,9 @@ class Message(models.Model):
     )
     channel = models.CharField(max_length=10, choices=TemplateChannel.choices, default=TemplateChannel.EMAIL)
     kind = models.CharField(max_length=12, choices=MessageKind.choices, default=MessageKind.ONE_TO_ONE)
-    bulk = models.ForeignKey(BulkSend, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    bulk = models.ForeignKey(
+        BulkSend, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages", db_index=False
+    )
     direction = models.CharField(max_length=10, choices=MessageDirection.choices, default=MessageDirection.OUTBOUND)
     to_address = models.CharField(max_length=254)
     from_header = models.CharField(max_length=400, blank=True)
@@ -142,13 +147,13 @@ class Message(models.Model):
     last_error = models.TextField(blank=True)
     # Why the worker held a due message back (quiet hours, frequency cap) and until when; the message is not lost.
     deferred_reason = models.CharField(max_length=300, blank=True)
-    message_id = models.CharField(max_length=255, unique=True)
+    message_id = models.CharField(max_length=255)  # unique: see Meta
     in_reply_to = models.CharField(max_length=255, blank=True)
     references = models.TextField(blank=True)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    idempotency_key = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # unique: see Meta
     claim_token = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -170,6 +175,12 @@ class Message(models.Model):
     )
 
     class Meta:
+        # Constraints rather than unique=True: PostgreSQL then gets no extra LIKE-pattern index for these columns,
+        # which nothing queries and every insert and settle would otherwise maintain.
+        constraints = [
+            models.UniqueConstraint(fields=["message_id"], name="message_message_id_unique"),
+            models.UniqueConstraint(fields=["idempotency_key"], name="message_idempotency_key_unique"),
+        ]
         indexes = [
             # The worker's "what is due" query touches only live rows, however long the history grows.
             models.Index(fields=["next_attempt_at"], name="message_due", condition=models.Q(status__in=DUE_STATUSES)),

@@ -5,13 +5,16 @@ outbox (queued, or scheduled for later). `outbox_deliver_due` (run by the embedd
 later) claims what is due, checks again at send time, and hands it to the channel's transport.
 """
 
+import json
 import logging
 import uuid
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -282,7 +285,7 @@ RETRY_BASE = timedelta(minutes=1)
 RETRY_CAP = timedelta(hours=6)
 # How long a claimed message may stay "sending" before another worker may take it up (the first one crashed).
 SENDING_LEASE = timedelta(minutes=10)
-DELIVERY_BATCH = 50
+DELIVERY_BATCH = 200  # per claim: each batch opens its connections once, so bigger batches reuse them longer
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -531,18 +534,34 @@ def _activity_payload(message: Message, **extra: Any) -> dict[str, Any]:
     return {"message_id": message.pk, "channel": message.channel, "subject": message.subject, **extra}
 
 
-@transaction.atomic
 def _settle(message: Message, *, activity: str | None, tried: bool, **changes: Any) -> bool:
     """Record the outcome of one claimed message, unless its lease ran out and another run took it over."""
+    payload = None
+    if activity:
+        # What the row will hold once settled: the claim held it, so nothing else changed it meanwhile.
+        after = {"status": message.status, "last_error": message.last_error, **changes}
+        payload = _activity_payload(message, status=after["status"], reason=after["last_error"] or None)
+    if connection.vendor == "postgresql":
+        settled = _settle_in_one_statement(message, activity=activity, payload=payload, tried=tried, changes=changes)
+    else:
+        settled = _settle_in_a_transaction(message, activity=activity, payload=payload, tried=tried, changes=changes)
+    if settled:
+        # No need to read the row back (and lose the relations loaded with it).
+        message.attempts += 1 if tried else 0
+        message.claim_token = ""
+        for name, value in changes.items():
+            setattr(message, name, value)
+    return settled
+
+
+@transaction.atomic
+def _settle_in_a_transaction(
+    message: Message, *, activity: str | None, payload: dict | None, tried: bool, changes: dict[str, Any]
+) -> bool:
     attempts = F("attempts") + 1 if tried else F("attempts")
     updated = Message.objects.filter(pk=message.pk, claim_token=message.claim_token, status=MessageStatus.SENDING)
     if not updated.update(attempts=attempts, claim_token="", **changes):
         return False
-    # The claim held the row, so nothing else changed it: no need to read it back (and lose the loaded relations).
-    message.attempts += 1 if tried else 0
-    message.claim_token = ""
-    for name, value in changes.items():
-        setattr(message, name, value)
     if activity:
         activity_record(
             type=activity,
@@ -550,9 +569,53 @@ def _settle(message: Message, *, activity: str | None, tried: bool, **changes: A
             application=message.application,
             job=message.job,
             actor=message.sent_by,
-            payload=_activity_payload(message, status=message.status, reason=message.last_error or None),
+            payload=payload,
         )
     return True
+
+
+def _settle_in_one_statement(
+    message: Message, *, activity: str | None, payload: dict | None, tried: bool, changes: dict[str, Any]
+) -> bool:
+    """PostgreSQL: the update and its timeline event in one statement, so one round trip and one commit.
+
+    Settling is the one step of delivery that cannot overlap with sending (it runs on the worker's own thread),
+    and on PostgreSQL its four round trips (begin, update, insert, commit) were most of a message's time.
+    """
+    quote = connection.ops.quote_name
+    columns = [f"{quote(Message._meta.get_field(name).column)} = %s" for name in changes]
+    update = (
+        f"UPDATE {quote(Message._meta.db_table)} SET attempts = attempts + %s, claim_token = '', {', '.join(columns)} "
+        f"WHERE id = %s AND claim_token = %s AND status = %s"
+    )
+    params: list[Any] = [1 if tried else 0, *(_plain(value) for value in changes.values())]
+    params += [message.pk, message.claim_token, MessageStatus.SENDING.value]
+    with connection.cursor() as cursor:
+        if not activity:
+            cursor.execute(update, params)
+            return cursor.rowcount == 1
+        cursor.execute(
+            f"WITH settled AS ({update} RETURNING id) "
+            f"INSERT INTO {quote(Activity._meta.db_table)} "
+            "(type, occurred_at, payload, actor_id, application_id, candidate_id, job_id) "
+            "SELECT %s, %s, %s::jsonb, %s, %s, %s, %s FROM settled",
+            [
+                *params,
+                activity,
+                timezone.now(),
+                json.dumps(payload or {}, cls=DjangoJSONEncoder),
+                message.sent_by_id,
+                message.application_id,
+                message.candidate_id,
+                message.job_id,
+            ],
+        )
+        return cursor.rowcount == 1
+
+
+def _plain(value: Any) -> Any:
+    # Choices are str enums; the driver is given their plain value.
+    return value.value if isinstance(value, Enum) else value
 
 
 def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = None) -> int:
