@@ -173,5 +173,8 @@ class BulkForm(StyledFormMixin, forms.Form):
     def __init__(self, *args: Any, templates: Any, jobs: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = templates
+        self.fields["template"].label_from_instance = lambda t: (
+            t.name if t.channel == "email" else f"{t.name} ({t.get_channel_display()})"
+        )
         self.fields["job"].queryset = jobs
         self.fields["template"].error_messages["required"] = "Pick the template to send."

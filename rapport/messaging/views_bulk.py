@@ -1,4 +1,4 @@
-"""Bulk email: pick a template for a selection from the candidate list, a pool or a segment, review a preview for
+"""Bulk messages (email, SMS or WhatsApp): pick a template for a selection from the candidate list, a pool or a segment, review a preview for
 three random people and the list of who will be skipped and why, then send; the result says what was queued.
 
 One page, three steps posted in turn (choose, review, send), so it works without JavaScript. The audience travels
@@ -23,6 +23,7 @@ from rapport.messaging.selectors import BULK_MAX, bulk_plan, bulk_preview, messa
 from rapport.messaging.services import message_bulk_send
 
 SKIPPED_NAMES_SHOWN = 12
+_NOUNS = {TemplateChannel.EMAIL: "email", TemplateChannel.SMS: "text", TemplateChannel.WHATSAPP: "WhatsApp message"}
 
 
 def _skip_groups(skipped: list[Any]) -> list[dict[str, Any]]:
@@ -60,7 +61,8 @@ def _audience(request: HttpRequest) -> dict[str, Any]:
 def bulk_email(request: HttpRequest) -> HttpResponse:
     ensure(request.user, Capability.SEND_MESSAGES)
     audience = _audience(request)
-    templates = message_templates_visible_to(request.user).filter(channel=TemplateChannel.EMAIL).order_by("name")
+    # Email, SMS and WhatsApp templates alike: the template's channel is the channel of the send.
+    templates = message_templates_visible_to(request.user).order_by("channel", "name")
     jobs = jobs_visible_to(request.user).order_by("title")
     step = request.POST.get("step", "") if request.method == "POST" else ""
     form = BulkForm(request.POST if step else None, templates=templates, jobs=jobs)
@@ -82,18 +84,20 @@ def bulk_email(request: HttpRequest) -> HttpResponse:
             # something the sender has not seen.
             step = "review"
         context["reviewed"] = reviewed
+        context["noun"] = _NOUNS.get(template.channel, "message")
         try:
             if step == "send":
                 context["result"] = message_bulk_send(
                     actor=request.user,
                     template=template,
                     job=job,
+                    channel=template.channel,
                     idempotency_key=request.POST.get("idempotency_key") or None,
                     **audience,
                 )
                 context["result_groups"] = _skip_groups(context["result"].skipped)
             else:
-                plan = bulk_plan(user=request.user, job=job, **audience)
+                plan = bulk_plan(user=request.user, job=job, channel=template.channel, **audience)
                 previews, failing = bulk_preview(user=request.user, template=template, plan=plan, job=job)
                 skipped = plan.skipped + failing
                 context.update(

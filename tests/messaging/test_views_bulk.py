@@ -42,7 +42,7 @@ def test_review_shows_three_previews_and_the_skips_then_send_queues_and_delivers
     chosen = client.post(URL, {"ids": ids})
     review = client.post(URL, {"ids": ids, "template": template.pk, "step": "review"})
 
-    assert chosen.status_code == 200 and b"Email 5 selected people" in chosen.content
+    assert chosen.status_code == 200 and b"Write to 5 selected people" in chosen.content
     body = review.content.decode()
     assert review.status_code == 200
     assert body.count("data-bulk-preview") == 3
@@ -97,7 +97,7 @@ def test_a_pool_and_a_segment_have_an_email_button_and_page(recruiter, group, ma
     template = make_template()
     sent = client.post(URL, {"pool": pool.pk, "template": template.pk, "step": "send", "reviewed": f"{template.pk}:"})
 
-    assert page.status_code == 200 and b"Email the pool Backend" in page.content
+    assert page.status_code == 200 and b"Write to the pool Backend" in page.content
     assert b"Queued 2 messages" in sent.content
 
 
@@ -153,3 +153,23 @@ def test_skips_are_grouped_by_reason_largest_first_with_long_lists_cut_short():
     assert len(groups[0]["people"]) == SKIPPED_NAMES_SHOWN
     assert groups[0]["more"] == 20 - SKIPPED_NAMES_SHOWN
     assert groups[1]["more"] == 0
+
+
+def test_a_text_template_sends_to_each_persons_phone_and_skips_those_without_one(recruiter, make_template):
+    people = [
+        make_candidate(actor=recruiter, first_name="Eve", last_name="Doe", phones=["+14155550123"]),
+        make_candidate(actor=recruiter, first_name="Fay", last_name="Doe", emails=["fay@example.org"]),
+    ]
+    template = make_template(name="Text hello", channel="sms", subject="", body="Hi {{ candidate.first_name }}!")
+    client = _client(recruiter)
+    ids = [str(p.pk) for p in people]
+
+    review = client.post(URL, {"ids": ids, "template": template.pk, "step": "review"})
+    reviewed = f"{template.pk}:"
+    sent = client.post(URL, {"ids": ids, "template": template.pk, "step": "send", "reviewed": reviewed})
+
+    assert "1 will get this text, 1 will be skipped" in review.content.decode()
+    assert "No phone number." in review.content.decode()
+    message = Message.objects.get()
+    assert sent.status_code == 200 and b"Queued 1 message" in sent.content
+    assert (message.channel, message.to_address, message.text.strip()) == ("sms", "+14155550123", "Hi Eve!")
