@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.database import DEFAULT_URL, REPO, SIZES, BenchDatabaseError, ensure_seeded, prepare_server, redacted
 
-GROUPS = ("search", "naive", "pages", "api", "import", "messaging", "conversation")
+GROUPS = ("search", "naive", "pages", "api", "import", "messaging", "conversation", "careers")
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -135,6 +135,14 @@ def _target(m: Any) -> tuple[str, str]:
         from bench.conversation import THREAD_TARGET_MS
 
         return f"p95 ≤ {THREAD_TARGET_MS:g} ms", "pass" if m.p95 <= THREAD_TARGET_MS else "FAIL"
+    if m.group == "careers" and not m.name.endswith(")"):
+        from bench.careers import PAGE_TARGET_MS
+
+        return f"p95 ≤ {PAGE_TARGET_MS:g} ms", "pass" if m.p95 <= PAGE_TARGET_MS else "FAIL"
+    if m.group == "careers" and m.name.startswith("apply"):
+        from bench.careers import APPLY_TARGET_MS
+
+        return f"p95 ≤ {APPLY_TARGET_MS:g} ms", "pass" if m.p95 <= APPLY_TARGET_MS else "FAIL"
     if m.group == "import" and m.name == "CSV import" and m.info.get("rows_per_s"):
         worst = min(m.info["rows_per_s"])
         target = cases.IMPORT_TARGET_ROWS_PER_S
@@ -282,6 +290,13 @@ def main(argv: list[str] | None = None) -> int:
         for m in run_conversation(settings, user=recruiter, client=signed_in):
             measurements.append(m)
             print(f"  conversation {m.name}: {m.status} p50 {m.p50:.2f} ms, p95 {m.p95:.2f} ms {m.note}", flush=True)
+
+    if "careers" in groups:
+        from bench.careers import run_careers
+
+        for m in run_careers(settings):
+            measurements.append(m)
+            print(f"  careers {m.name}: {m.status} p50 {m.p50:.2f} ms, p95 {m.p95:.2f} ms {m.note}", flush=True)
 
     _print_table(measurements, naive)
     report = {

@@ -14,6 +14,8 @@ from collections.abc import Callable
 import pytest
 
 from rapport.accounts.permissions import Capability, ensure
+from rapport.automation.selectors import task_get_for_user
+from rapport.automation.services import task_create, task_update
 from rapport.candidates.selectors import (
     candidate_get_for_user,
     pool_get_for_user,
@@ -53,6 +55,8 @@ VISIBILITY = {
     "segment": [Y, Y, N, N, N],
     "template": [Y, Y, N, N, N],
     "message": [Y, Y, N, N, N],
+    # The hiring manager's own task: its owner sees it, and admins and recruiters see every task.
+    "task": [Y, Y, Y, N, N],
 }
 
 OK, NO, NF = "allowed", "denied", "not_found"
@@ -74,6 +78,10 @@ VERBS = {
     "send_message": [OK, OK, NO, NO, NF],
     # A bulk send is refused on the capability first; people out of scope in a selection are skipped, not 404.
     "bulk_send": [OK, OK, NO, NO, NO],
+    # Everyone keeps their own to-do list, about people in their scope; only admins and recruiters hand tasks out.
+    "add_own_task": [OK, OK, OK, OK, NF],
+    "assign_task": [OK, OK, NO, NO, NO],
+    "complete_task": [OK, OK, OK, NF, NF],
 }
 
 
@@ -87,7 +95,10 @@ def scene(world):
         actor=recruiter, data={"name": "Hello", "channel": "sms", "body": "Hi {{ candidate.first_name }}"}
     )
     message = message_send(actor=recruiter, candidate=world["applicant"], subject="Hello", body="Hi")
-    return {**world, "pool": pool, "segment": segment, "template": template, "message": message}
+    task = task_create(
+        actor=world["hiring_manager"], data={"title": "Decide on Grace", "candidate_id": world["applicant"].pk}
+    )
+    return {**world, "pool": pool, "segment": segment, "template": template, "message": message, "task": task}
 
 
 LOOKUPS: dict[str, Callable] = {
@@ -99,6 +110,7 @@ LOOKUPS: dict[str, Callable] = {
     "segment": lambda user, s: segment_get_for_user(user=user, segment_id=s["segment"].pk),
     "template": lambda user, s: message_template_get_for_user(user=user, template_id=s["template"].pk),
     "message": lambda user, s: message_get_for_user(user=user, message_id=s["message"].pk),
+    "task": lambda user, s: task_get_for_user(user=user, task_id=s["task"].pk),
 }
 
 
@@ -176,6 +188,22 @@ def _bulk_send(user, s):
     assert bulk.queued == 2
 
 
+def _add_own_task(user, s):
+    task_create(actor=user, data={"title": "Call Grace", "candidate_id": s["applicant"].pk})
+
+
+def _assign_task(user, s):
+    from tests.factories import UserFactory
+
+    colleague = UserFactory(email=f"colleague-of-{user.pk}@rapport.test")
+    task_create(actor=user, data={"title": "Send feedback", "owner_id": colleague.pk})
+
+
+def _complete_task(user, s):
+    task = task_get_for_user(user=user, task_id=s["task"].pk)
+    task_update(actor=user, task=task, data={"done": True})
+
+
 ACTIONS: dict[str, Callable] = {
     "edit_candidate": _edit,
     "merge_candidates": _merge,
@@ -192,6 +220,9 @@ ACTIONS: dict[str, Callable] = {
     "preview_template": _preview_template,
     "send_message": _send_message,
     "bulk_send": _bulk_send,
+    "add_own_task": _add_own_task,
+    "assign_task": _assign_task,
+    "complete_task": _complete_task,
 }
 
 

@@ -105,6 +105,9 @@ def _mount_routers() -> None:
     from rapport.notifications.api import router as notifications_router
 
     api.add_router("", notifications_router)
+    from rapport.automation.api import router as tasks_router
+
+    api.add_router("", tasks_router)
 
 
 _mount_routers()

@@ -38,7 +38,7 @@ from rapport.candidates.normalise import (
     validate_country,
     validate_timezone,
 )
-from rapport.common.errors import Duplicate, NotFound, ValidationFailed
+from rapport.common.errors import Duplicate, FieldErrors, NotFound, ValidationFailed
 from rapport.search import backends as search_backend
 from rapport.timeline.models import Activity, Note
 from rapport.timeline.services import activity_record, audit_record
@@ -87,31 +87,8 @@ _MAGIC = {
 }
 
 
-class _Errors:
-    """Collects field errors so a form or request gets every problem at once, not one per round trip."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.fields.setdefault(field, []).append(message)
-
-    def capture(self, func: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ValidationFailed as exc:
-            for field, messages in exc.fields.items():
-                self.fields.setdefault(field, []).extend(messages)
-            return None
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            first = next(iter(self.fields.items()))
-            raise ValidationFailed(f"Please check {first[0].replace('_', ' ')}: {first[1][0]}", fields=self.fields)
-
-
 def _clean_string_list(
-    value: Any, field: str, errors: _Errors, *, max_items: int = 100, max_len: int = 200
+    value: Any, field: str, errors: FieldErrors, *, max_items: int = 100, max_len: int = 200
 ) -> list[str]:
     if value is None:
         return []
@@ -137,7 +114,7 @@ def _clean_string_list(
     return cleaned
 
 
-def _clean_custom_fields(value: Any, errors: _Errors) -> dict[str, Any]:
+def _clean_custom_fields(value: Any, errors: FieldErrors) -> dict[str, Any]:
     if value in (None, ""):
         return {}
     if not isinstance(value, dict):
@@ -192,7 +169,7 @@ def _clean(data: dict[str, Any], *, partial: bool, default_region: str | None = 
     `default_region` is the person's stored country, the hint for national phone numbers when an update
     changes phones without restating the location.
     """
-    errors = _Errors()
+    errors = FieldErrors()
     out: dict[str, Any] = {}
     for field, max_len in SIMPLE_TEXT_FIELDS.items():
         if field in data:
@@ -926,7 +903,7 @@ def custom_field_create(
     from django.utils.text import slugify
 
     ensure(actor, Capability.ADMINISTER)
-    errors = _Errors()
+    errors = FieldErrors()
     label = (label or "").strip()
     if not label or len(label) > 100:
         errors.add("label", "A label has 1 to 100 characters.")

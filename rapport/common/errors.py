@@ -64,3 +64,27 @@ class Duplicate(Conflict):
     def __init__(self, message: str, *, existing_id: int | str, fields: dict[str, list[str]] | None = None):
         super().__init__(message, fields=fields, extra={"existing_id": str(existing_id)})
         self.existing_id = str(existing_id)
+
+
+class FieldErrors:
+    """Collects field errors so a form or request gets every problem at once, not one per round trip."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.fields.setdefault(field, []).append(message)
+
+    def capture(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call `func`; a ValidationFailed it raises is collected (and None returned) instead of stopping here."""
+        try:
+            return func(*args, **kwargs)
+        except ValidationFailed as exc:
+            for field, messages in exc.fields.items():
+                self.fields.setdefault(field, []).extend(messages)
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            field, messages = next(iter(self.fields.items()))
+            raise ValidationFailed(f"Please check {field.replace('_', ' ')}: {messages[0]}", fields=self.fields)

@@ -55,6 +55,10 @@ INSTALLED_APPS = [
     "rapport.search",
     "rapport.messaging",
     "rapport.notifications",
+    "rapport.privacy",
+    "rapport.careers",
+    "rapport.portal",
+    "rapport.automation",
     "rapport.api",
 ]
 
@@ -169,6 +173,29 @@ RAPPORT_COMPANY_WEBSITE = (env("RAPPORT_COMPANY_WEBSITE") or BASE_URL).strip()
 RAPPORT_COMPANY_ADDRESS = (env("RAPPORT_COMPANY_ADDRESS") or "").strip()
 # "\n" in the variable starts a new line, so a multi-line signature fits in one environment value.
 RAPPORT_EMAIL_SIGNATURE = (env("RAPPORT_EMAIL_SIGNATURE") or "").replace("\\n", "\n").strip()
+
+# Career site (/careers/): the welcome text above the job list, and how many applications and sign-ups one
+# address may send in ten minutes (0 turns the limit off).
+RAPPORT_CAREERS_INTRO = (env("RAPPORT_CAREERS_INTRO") or "").replace("\\n", "\n").strip()
+RAPPORT_CAREERS_RATE_LIMIT = envint("RAPPORT_CAREERS_RATE_LIMIT", 5)
+if RAPPORT_CAREERS_RATE_LIMIT < 0:
+    raise ImproperlyConfigured(f"RAPPORT_CAREERS_RATE_LIMIT must be 0 or more, not {RAPPORT_CAREERS_RATE_LIMIT}")
+# The privacy notice people agree to when they apply or join: how long their data is kept, and the notice itself
+# (a link to the full text, and a short summary shown beside the consent box).
+RAPPORT_PRIVACY_RETENTION_DAYS = envint("RAPPORT_PRIVACY_RETENTION_DAYS", 730)
+if not 1 <= RAPPORT_PRIVACY_RETENTION_DAYS <= 3650:
+    raise ImproperlyConfigured(
+        f"RAPPORT_PRIVACY_RETENTION_DAYS must be a whole number of days from 1 to 3650, "
+        f"not {RAPPORT_PRIVACY_RETENTION_DAYS}"
+    )
+RAPPORT_PRIVACY_NOTICE_URL = (env("RAPPORT_PRIVACY_NOTICE_URL") or "").strip()
+if RAPPORT_PRIVACY_NOTICE_URL and not RAPPORT_PRIVACY_NOTICE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"RAPPORT_PRIVACY_NOTICE_URL must start with https://, not {RAPPORT_PRIVACY_NOTICE_URL!r}"
+    )
+RAPPORT_PRIVACY_NOTICE = (env("RAPPORT_PRIVACY_NOTICE") or "").replace("\\n", "\n").strip()
+# Recorded with each consent, so what a person agreed to can be shown again; change it when the notice changes.
+RAPPORT_PRIVACY_NOTICE_VERSION = (env("RAPPORT_PRIVACY_NOTICE_VERSION") or "1").strip()[:40]
 
 
 # Email providers sent to through django-anymail: EMAIL_URL scheme -> (anymail backend module, API URL setting).

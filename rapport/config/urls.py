@@ -24,5 +24,8 @@ urlpatterns = [
     path("notifications/", include(("rapport.notifications.urls", "notifications"), namespace="notifications")),
     path("hooks/email/", include(("rapport.messaging.channels.email.urls", "email_hooks"), namespace="email_hooks")),
     path("hooks/twilio/", include(("rapport.messaging.channels.sms.urls", "twilio_hooks"), namespace="twilio_hooks")),
+    path("careers/", include(("rapport.careers.urls", "careers"), namespace="careers")),
+    path("portal/", include(("rapport.portal.urls", "portal"), namespace="portal")),
+    path("tasks/", include(("rapport.automation.urls", "tasks"), namespace="tasks")),
     path("", include("rapport.candidates.urls")),
 ]

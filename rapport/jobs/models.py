@@ -115,6 +115,8 @@ class Stage(models.Model):
     default_template = models.ForeignKey(
         "messaging.MessageTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="stages"
     )
+    # What candidates see in the portal for this stage; blank means the wording for its category.
+    public_label = models.CharField(max_length=60, blank=True, default="")
 
     class Meta:
         ordering = ["position", "id"]

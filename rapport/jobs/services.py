@@ -206,6 +206,24 @@ def stage_default_template_set(*, actor: User, stage: Stage, template: Any | Non
 
 
 @transaction.atomic
+def stage_public_label_set(*, actor: User, stage: Stage, label: str) -> Stage:
+    """The words candidates see for this stage in the portal; blank goes back to the category's wording."""
+    ensure(actor, Capability.MANAGE_JOBS)
+    label = " ".join((label or "").split())
+    if len(label) > 60:
+        raise ValidationFailed.single("public_label", "A public label has at most 60 characters.")
+    old = stage.public_label
+    if old == label:
+        return stage
+    stage.public_label = label
+    stage.save(update_fields=["public_label"])
+    audit_record(
+        actor=actor, action="update", object_type="stage", object_id=stage.pk, changes={"public_label": [old, label]}
+    )
+    return stage
+
+
+@transaction.atomic
 def stages_reorder(*, actor: User, job: Job, stage_ids: list[int]) -> list[Stage]:
     ensure(actor, Capability.MANAGE_JOBS)
     stages = {s.pk: s for s in job.stages.all()}

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:job_id>/stages/<int:stage_id>/move/", views.job_stage_move, name="stage_move"),
     path("<int:job_id>/stages/<int:stage_id>/delete/", views.job_stage_delete, name="stage_delete"),
     path("<int:job_id>/stages/<int:stage_id>/template/", views.job_stage_template, name="stage_template"),
+    path("<int:job_id>/stages/<int:stage_id>/public-label/", views.job_stage_public_label, name="stage_public_label"),
     path("settings/", views_settings.settings_index, name="settings"),
     path("settings/rejection-reasons/", views_settings.reasons, name="settings_reasons"),
     path(

@@ -37,6 +37,7 @@ from rapport.jobs.services import (
     stage_add,
     stage_default_template_set,
     stage_delete,
+    stage_public_label_set,
     stage_rename,
     stages_reorder,
 )
@@ -52,6 +53,7 @@ from rapport.pipeline.selectors import (
     rejection_templates_for,
 )
 from rapport.pipeline.services import application_create
+from rapport.portal.selectors import public_label
 
 JOBS_PER_PAGE = 50
 # Enough to fill a screen with room to scroll; a 5,000-application job pages each column with "Show more".
@@ -374,6 +376,7 @@ def _render_stages(
             "stage": stage,
             "count": counts.get(stage.pk, 0),
             "form": rename_forms.get(stage.pk) or StageRenameForm(initial={"name": stage.name}, prefix=f"s{stage.pk}"),
+            "public_default": public_label(category=stage.category),
             "first": index == 0,
             "last": index == len(stages) - 1,
         }
@@ -492,6 +495,21 @@ def job_stage_template(request: HttpRequest, job_id: int, stage_id: int) -> Http
         messages.success(request, f"{stage.name} has no default message now.")
     else:
         messages.success(request, f"Writing to someone in {stage.name} now suggests “{template.name}”.")
+    return redirect("jobs:stages", job_id=job.pk)
+
+
+@login_required
+@require_POST
+@scoped
+def job_stage_public_label(request: HttpRequest, job_id: int, stage_id: int) -> HttpResponse:
+    job = _job_for_stage_settings(request, job_id)
+    stage = stage_get_for_job(job=job, stage_id=stage_id)
+    try:
+        stage_public_label_set(actor=request.user, stage=stage, label=request.POST.get("public_label", ""))
+    except ValidationFailed as exc:
+        return _render_stages(request, job, error=f"{stage.name}: {exc.fields['public_label'][0]}", status=422)
+    shown = stage.public_label or public_label(category=stage.category)
+    messages.success(request, f"Candidates now see {stage.name} as “{shown}” in the portal.")
     return redirect("jobs:stages", job_id=job.pk)
 
 

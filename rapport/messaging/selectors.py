@@ -28,6 +28,7 @@ from rapport.messaging.models import (
     TemplateChannel,
 )
 from rapport.messaging.rendering import Record, RenderedMessage, render_message
+from rapport.portal.links import portal_signed_link
 
 
 def message_templates_visible_to(user: User) -> QuerySet[MessageTemplate]:
@@ -159,8 +160,9 @@ def merge_context(
     if application is not None and job is None:
         job = application.job
     base = settings.BASE_URL
+    candidate_fields = _candidate_fields(candidate, contact)
     return {
-        "candidate": _candidate_fields(candidate, contact),
+        "candidate": candidate_fields,
         "job": _job_fields(job) if job is not None else None,
         "application": Record(
             "application", {"stage": application.stage.name, "status": application.get_status_display()}
@@ -177,8 +179,9 @@ def merge_context(
                 "careers_link": f"{base}/careers/",
             },
         ),
+        # Stateless and signed (rapport/portal/links.py), so rendering a preview writes nothing.
+        "portal_link": portal_signed_link(candidate=candidate, primary_email=candidate_fields["email"]),
         # Placeholders: the sending layer replaces them with the person's signed links.
-        "portal_link": f"{base}/portal/",
         "unsubscribe_link": f"{base}/u/unsubscribe",
         "preferences_link": f"{base}/u/preferences",
     }

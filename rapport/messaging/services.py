@@ -27,7 +27,7 @@ from rapport.candidates.engagement import (
 )
 from rapport.candidates.models import Candidate, RelationshipStatus
 from rapport.common import embedded_worker
-from rapport.common.errors import Conflict, NotFound, ValidationFailed
+from rapport.common.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from rapport.common.fast_insert import insert_records
 from rapport.common.ids import parse_id
 from rapport.jobs.models import Job, Stage, StageTemplate
@@ -70,20 +70,7 @@ MAX_VARIANTS = 20
 _AUDITED = ("name", "channel", "category", "language", "subject")
 
 
-class _Errors:
-    def __init__(self) -> None:
-        self.fields: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.fields.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            field, messages = next(iter(self.fields.items()))
-            raise ValidationFailed(f"Please check {field}: {messages[0]}", fields=self.fields)
-
-
-def _text(data: dict[str, Any], name: str, max_len: int, errors: _Errors, *, field: str | None = None) -> str:
+def _text(data: dict[str, Any], name: str, max_len: int, errors: FieldErrors, *, field: str | None = None) -> str:
     value = data.get(name)
     if value is None:
         return ""
@@ -96,14 +83,14 @@ def _text(data: dict[str, Any], name: str, max_len: int, errors: _Errors, *, fie
     return value
 
 
-def _language(value: Any, field: str, errors: _Errors) -> str:
+def _language(value: Any, field: str, errors: FieldErrors) -> str:
     code = normalise_language(value if isinstance(value, str) else "")
     if code and not LANGUAGE_CODE.match(code):
         errors.add(field, "Use a language code such as en, fr or pt-br.")
     return code
 
 
-def _clean_variants(value: Any, *, channel: str, default_language: str, errors: _Errors) -> list[dict[str, str]]:
+def _clean_variants(value: Any, *, channel: str, default_language: str, errors: FieldErrors) -> list[dict[str, str]]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
@@ -138,7 +125,7 @@ def _clean_variants(value: Any, *, channel: str, default_language: str, errors: 
 
 def _clean(data: dict[str, Any], *, template: MessageTemplate | None) -> dict[str, Any]:
     """The template's fields after applying `data` (a whole template, or a partial change to `template`)."""
-    errors = _Errors()
+    errors = FieldErrors()
     current: dict[str, Any] = {
         "name": template.name if template else "",
         "channel": template.channel if template else TemplateChannel.EMAIL,

@@ -263,9 +263,11 @@ def _rejection_email(*, actor: User, template_id: Any) -> Any:
 
 
 @transaction.atomic
-def application_withdraw(*, actor: User, application: Application, note: str = "") -> Application:
-    ensure(actor, Capability.MOVE_APPLICATIONS)
-    _ensure_job_in_scope(actor, application.job)
+def application_withdraw(*, actor: User | None, application: Application, note: str = "") -> Application:
+    """Close an application the person no longer pursues; `actor` None is the person themselves (the portal)."""
+    if actor is not None:
+        ensure(actor, Capability.MOVE_APPLICATIONS)
+        _ensure_job_in_scope(actor, application.job)
     if application.status != ApplicationStatus.ACTIVE:
         raise Conflict(f"This application is already {application.get_status_display().lower()}.")
     now = timezone.now()

@@ -40,6 +40,9 @@ CONTRACT = [
     ("patch", "/templates/{template_id}"),
     ("delete", "/templates/{template_id}"),
     ("post", "/templates/{template_id}/preview"),
+    ("get", "/tasks"),
+    ("post", "/tasks"),
+    ("patch", "/tasks/{task_id}"),
 ]
 
 

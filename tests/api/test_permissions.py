@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from rapport.automation.services import task_create
 from rapport.candidates.models import Segment
 from rapport.candidates.services import pool_add_members
 from rapport.messaging.services import message_template_create
@@ -120,6 +121,16 @@ MATRIX = {
         {"candidate_id": "{applicant}"},
         (200, 200, 404, 404, 404, 401),
     ),
+    "tasks.list": ("GET", "/tasks", None, (200, 200, 200, 200, 200, 401)),
+    # Anyone may add a task for themselves about a person in their scope; the outsider cannot see Grace.
+    "tasks.create": (
+        "POST",
+        "/tasks",
+        {"title": "Call Grace", "candidate_id": "{applicant}"},
+        (201, 201, 201, 201, 404, 401),
+    ),
+    # The hiring manager's own task: theirs to change, and admins and recruiters see every task.
+    "tasks.patch": ("PATCH", "/tasks/{task}", {"done": True}, (200, 200, 200, 404, 404, 401)),
 }
 
 CASES = [
@@ -136,6 +147,9 @@ def places(world):
     pool_add_members(actor=recruiter, pool=pool, candidate_ids=[world["applicant"].pk])
     segment = Segment.objects.create(name="Engaged", filters={"status": "engaged"}, owner=recruiter)
     template = message_template_create(actor=recruiter, data={"name": "Hi", "channel": "sms", "body": "Hi there"})
+    task = task_create(
+        actor=world["hiring_manager"], data={"title": "Decide on Grace", "candidate_id": world["applicant"].pk}
+    )
     return {
         "applicant": world["applicant"].pk,
         "bystander": world["bystander"].pk,
@@ -146,6 +160,7 @@ def places(world):
         "pool": pool.pk,
         "segment": segment.pk,
         "template": template.pk,
+        "task": task.pk,
     }
 
 

@@ -40,7 +40,19 @@ def _event(kind, **payload):
             _event("message.failed", channel="email", subject="A role", status="suppressed", reason="Unsubscribed"),
             "Email not sent to Grace: <strong>A role</strong> (Unsubscribed)",
         ),
+        (
+            _event("task.created", title="Call back", source="manual"),
+            "<strong>Riley</strong> added a task about Grace: <strong>Call back</strong>",
+        ),
+        (
+            _event("task.created", title="Follow up", source="sequence"),
+            "Automation added a task about Grace: <strong>Follow up</strong>",
+        ),
+        (
+            _event("task.completed", title="Call back"),
+            "<strong>Riley</strong> completed the task <strong>Call back</strong>",
+        ),
     ],
 )
-def test_message_events_are_worded_by_channel_and_escaped(event, sentence):
+def test_message_and_task_events_read_as_sentences(event, sentence):
     assert activity_sentence(event, "Grace") == sentence

@@ -15,7 +15,7 @@ def test_the_demo_seed_creates_templates_once_and_they_render(db):
     call_command("seed", "--demo", "--candidates", "0", "--jobs", "0", stdout=StringIO())
 
     templates = list(MessageTemplate.objects.all())
-    assert len(templates) == 6
+    assert len(templates) == 7
     assert {t.channel for t in templates} == {"email", "sms", "whatsapp"}
     assert any(v["language"] == "fr" for t in templates for v in t.variants)
     invite = MessageTemplate.objects.get(name="Interview invitation")

@@ -59,6 +59,20 @@ DEMO_TEMPLATES = [
         ),
     },
     {
+        # Sent by the career site when someone applies (rapport/careers/services.py finds it by this name).
+        "name": "Application received",
+        "channel": "email",
+        "category": "application",
+        "language": "en",
+        "subject": "We received your application for {{ job.title }}",
+        "body": (
+            "Hi {{ candidate.first_name }},\n\n"
+            "Thank you for applying for the **{{ job.title }}** role at {{ company.name }}. We have your "
+            "application and will read it carefully; we will write to you as soon as we have news.\n\n"
+            "Best wishes,\n{{ recruiter.name or company.name }}"
+        ),
+    },
+    {
         "name": "Kind rejection",
         "channel": "email",
         "category": "rejection",

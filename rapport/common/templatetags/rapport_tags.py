@@ -241,6 +241,8 @@ ACTIVITY_ICONS = {
     "candidate.erased": ("trash", "danger"),
     "candidate.created": ("plus", ""),
     "candidate.updated": ("edit", ""),
+    "task.created": ("check", ""),
+    "task.completed": ("check", "application"),
 }
 
 
@@ -310,6 +312,8 @@ def activity_sentence(activity: object, subject_name: str = "") -> SafeString:
             "{} rejected {} for {} at {}", strong(who), person, strong(job_title), payload.get("stage", "")
         )
     if kind == "application.withdrawn":
+        if actor is None:
+            return format_html("{} withdrew from {} in the candidate portal", person, strong(job_title))
         return format_html("{} withdrew from {} (recorded by {})", person, strong(job_title), who)
     if kind == "application.hired":
         return format_html("{} was hired for {}", strong(person), strong(job_title))
@@ -347,10 +351,23 @@ def activity_sentence(activity: object, subject_name: str = "") -> SafeString:
         return format_html("{} uploaded {}: {}", strong(who), kind_label, payload.get("name", ""))
     if kind.startswith("message."):
         return _message_event(kind, payload, who, person)
+    if kind == "task.created":
+        by = "Automation" if payload.get("source") not in (None, "", "manual") else strong(who)
+        return format_html("{} added a task about {}: {}", by, person, strong(payload.get("title", "")))
+    if kind == "task.completed":
+        return format_html("{} completed the task {}", strong(who), strong(payload.get("title", "")))
     if kind == "candidate.unsubscribed":
         return format_html("{} unsubscribed from {}", person, payload.get("channel", "email"))
     if kind == "consent.given":
         return format_html("{} agreed to hear from us again by {}", person, payload.get("channel", "email"))
+    if kind == "consent.withdrawn" and payload.get("purpose"):
+        return format_html("{} withdrew their consent to {}", person, strong(payload["purpose"].replace("_", " ")))
+    if kind == "portal.visited":
+        return format_html("{} signed in to the candidate portal", person)
+    if kind == "deletion.requested":
+        return format_html("{} asked to have their personal data deleted (an admin confirms it)", person)
+    if kind == "deletion.declined":
+        return format_html("{} declined {}’s request to delete their data", strong(who), person)
     if kind == "consent.withdrawn":
         return format_html(
             "{} can no longer be sent {}: {}", person, payload.get("channel", "email"), payload.get("reason", "")

@@ -1,0 +1,103 @@
+"""Messages the system sends on its own (an application acknowledgement), with no signed-in sender to check.
+
+They go through the same rendering, suppression checks and outbox as a recruiter's message; only the permission
+and scope checks of `message_send` are left out, because no user asked for them.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from rapport.accounts.models import User
+from rapport.candidates.models import Candidate
+from rapport.common import embedded_worker
+from rapport.common.errors import ValidationFailed
+from rapport.jobs.models import Job
+from rapport.messaging.models import Message, MessageDirection, MessageKind, MessageStatus, MessageTemplate
+from rapport.messaging.selectors import message_render, primary_email
+from rapport.messaging.services import MAX_SUBJECT, _blocked_reason, _sender_name
+from rapport.timeline.services import activity_record
+
+
+@transaction.atomic
+def message_send_automated(
+    *,
+    candidate: Candidate,
+    template: MessageTemplate | None = None,
+    subject: str = "",
+    body: str = "",
+    job: Job | None = None,
+    application: object = None,
+    sender: User | None = None,
+) -> Message:
+    """Queue an email to one person from `template` (or the given subject and body), signed by `sender` or the organisation.
+
+    It is a transactional one-to-one message: quiet hours and the frequency cap do not hold it back, but the
+    suppression list, do-not-contact and erasure do.
+    """
+    from rapport.messaging.channels.email.transport import from_header, message_domain
+
+    if template is None and not body.strip():
+        raise ValidationFailed.single("body", "Give a template or a body.")
+    if template is not None and template.channel != "email":
+        raise ValidationFailed.single("template_id", f"This is a {template.get_channel_display()} template.")
+    if application is not None:
+        job = job or application.job
+    address = primary_email(candidate)
+    if not address:
+        raise ValidationFailed.single("candidate_id", f"{candidate.full_name} has no email address.")
+    blocked = _blocked_reason(candidate=candidate, address=address, channel="email")
+    if blocked:
+        raise ValidationFailed.single("candidate_id", blocked)
+    rendered = message_render(
+        sender=sender,
+        candidate=candidate,
+        address=address,
+        template=template,
+        subject=None if template is not None else subject,
+        body=None if template is not None else body,
+        job=job,
+        application=application,
+    )
+    now = timezone.now()
+    message = Message.objects.create(
+        candidate=candidate,
+        application=application,
+        job=job,
+        template=template,
+        channel="email",
+        kind=MessageKind.ONE_TO_ONE,
+        direction=MessageDirection.OUTBOUND,
+        to_address=address,
+        from_header=from_header(name=_sender_name(sender) if sender is not None else settings.RAPPORT_ORG_NAME),
+        reply_to=(sender.email_reply_to or sender.email) if sender is not None else "",
+        subject=rendered.subject[:MAX_SUBJECT],
+        html=rendered.html,
+        text=rendered.text,
+        status=MessageStatus.QUEUED,
+        next_attempt_at=now,
+        message_id=f"<{uuid.uuid4().hex}@{message_domain()}>",
+        sent_by=sender,
+        created_at=now,
+    )
+    activity_record(
+        type="message.queued",
+        candidate=candidate,
+        application=application,
+        job=job,
+        actor=None,
+        occurred_at=now,
+        payload={
+            "message_id": message.pk,
+            "channel": "email",
+            "subject": message.subject,
+            "status": message.status,
+            "scheduled_for": None,
+            "template_id": template.pk if template is not None else None,
+            "automated": True,
+        },
+    )
+    transaction.on_commit(embedded_worker.nudge)
+    return message

@@ -1,0 +1,265 @@
+"""Writes for the candidate portal: sign-in links, sign-in itself, and the messages a person sends from it.
+
+Two kinds of link sign a person in, and both end in `sign_in_link_consume`:
+- the link asked for on the sign-in page: a random token emailed to the address typed, stored hashed in
+  `PortalToken`, valid for 30 minutes and once;
+- the `{{ portal_link }}` merge field in recruiters' messages: a stateless signed token (see links.py), made
+  single-use by storing its hash as a used `PortalToken` when it signs someone in.
+"""
+
+import hashlib
+import logging
+import secrets
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from rapport.candidates.engagement import ENGAGEMENT_PORTAL_VISIT_POINTS, candidate_engagement_add
+from rapport.candidates.models import Candidate, CandidateEmail
+from rapport.common.errors import ApplicationError, ValidationFailed
+from rapport.messaging.models import Message, MessageDirection
+from rapport.messaging.services_inbound import message_receive
+from rapport.portal.links import SIGNED_PREFIX, portal_signed_link_read
+from rapport.portal.models import PortalToken
+from rapport.timeline.services import activity_record
+
+logger = logging.getLogger(__name__)
+
+EMAILED_LINK_LIFETIME = timedelta(minutes=30)
+
+# Sign-in link requests: per client address, and per address typed (known or not, so the limit itself reveals
+# nothing). Portal messages: per person.
+LINK_REQUESTS_PER_IP = 10
+LINK_REQUESTS_PER_EMAIL = 3
+LINK_REQUEST_WINDOW_SECONDS = 15 * 60
+PORTAL_MESSAGES_PER_HOUR = 10
+PORTAL_MESSAGE_MAX_CHARS = 5000
+PORTAL_MESSAGE_SUBJECT = "Message from the portal"
+PORTAL_MESSAGE_TO_ADDRESS = "portal"  # an inbound message's to_address is our side; this one came through the portal
+
+
+class RateLimitExceeded(ApplicationError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str = "Too many requests. Please try again later."):
+        super().__init__(message)
+
+
+class SignInLinkInvalid(ApplicationError):
+    code = "invalid_link"
+    status = 400
+
+    def __init__(self) -> None:
+        super().__init__("This sign-in link has expired or was already used. Ask for a new one below.")
+
+
+def hash_portal_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _count(key: str, window_seconds: int) -> int:
+    """Count one hit in a fixed window kept in the cache; returns the hits so far in this window."""
+    window = int(time.time() // window_seconds)
+    full_key = f"rapport:portal-rate:{key}:{window}"
+    if cache.add(full_key, 1, timeout=window_seconds + 1):
+        return 1
+    try:
+        return cache.incr(full_key)
+    except ValueError:  # the window expired between add() and incr()
+        cache.set(full_key, 1, timeout=window_seconds + 1)
+        return 1
+
+
+def sign_in_link_request(*, email: str, client_address: str) -> bool:
+    """Email a sign-in link if the address belongs to someone; the caller answers the same either way.
+
+    Returns whether a link was sent, for tests and logs only. The email goes straight through Django's mail
+    backend, not the outbox: the person asked for it, so an unsubscribe or quiet hours must not hold it back.
+    """
+    address = " ".join(email.split()).lower()
+    if not address or "@" not in address or len(address) > 254:
+        raise ValidationFailed.single("email", "Enter the email address you applied with.")
+    over_ip = _count(f"ip:{client_address}", LINK_REQUEST_WINDOW_SECONDS) > LINK_REQUESTS_PER_IP
+    over_email = _count(f"email:{hash_portal_token(address)}", LINK_REQUEST_WINDOW_SECONDS) > LINK_REQUESTS_PER_EMAIL
+    if over_ip or over_email:
+        raise RateLimitExceeded("You asked for several links in a short time. Please wait 15 minutes and try again.")
+    known = CandidateEmail.objects.filter(email=address, candidate__erased_at__isnull=True).select_related("candidate")
+    contact = known.first()
+    if contact is None:
+        return False
+    raw = secrets.token_urlsafe(32)
+    while raw.startswith(SIGNED_PREFIX):  # that prefix marks the signed links of templated messages
+        raw = secrets.token_urlsafe(32)
+    now = timezone.now()
+    PortalToken.objects.create(
+        candidate=contact.candidate,
+        token_hash=hash_portal_token(raw),
+        created_at=now,
+        expires_at=now + EMAILED_LINK_LIFETIME,
+    )
+    link = settings.BASE_URL + reverse("portal:sign_in_link", args=[raw])
+    minutes = int(EMAILED_LINK_LIFETIME.total_seconds() // 60)
+    body = (
+        f"Hello {contact.candidate.first_name},\n\n"
+        f"Use this link to sign in to your candidate portal at {settings.RAPPORT_ORG_NAME}:\n\n"
+        f"{link}\n\n"
+        f"The link works once and for {minutes} minutes. If you did not ask for it, you can ignore this email: "
+        "nobody can sign in without the link.\n"
+    )
+    try:
+        EmailMessage(
+            subject=f"Your sign-in link for {settings.RAPPORT_ORG_NAME}",
+            body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[address],
+        ).send()
+    except Exception:
+        # Any backend's failure (SMTP refused, provider API down): an error page would tell the visitor that the
+        # address is known, so the answer stays the same and the failure goes to the log for the operators.
+        logger.exception("The portal sign-in email could not be sent")
+        return False
+    return True
+
+
+def _raw_is_plausible(raw: str) -> bool:
+    return 20 <= len(raw) <= 400
+
+
+@transaction.atomic
+def sign_in_link_consume(*, raw: str) -> Candidate:
+    """Use a sign-in link once; raises SignInLinkInvalid when it is unknown, expired, used or revoked."""
+    if not _raw_is_plausible(raw):
+        raise SignInLinkInvalid()
+    token_hash = hash_portal_token(raw)
+    now = timezone.now()
+    if raw.startswith(SIGNED_PREFIX):
+        candidate = portal_signed_link_read(raw)
+        if candidate is None:
+            raise SignInLinkInvalid()
+        try:
+            with transaction.atomic():
+                PortalToken.objects.create(
+                    candidate=candidate, token_hash=token_hash, created_at=now, expires_at=now, used_at=now
+                )
+        except IntegrityError:
+            raise SignInLinkInvalid()
+        return candidate
+    # The conditional update is the single-use guarantee: of two clicks at once, only one changes the row.
+    used = PortalToken.objects.filter(
+        token_hash=token_hash, used_at__isnull=True, expires_at__gt=now, candidate__erased_at__isnull=True
+    ).update(used_at=now)
+    if not used:
+        raise SignInLinkInvalid()
+    return PortalToken.objects.select_related("candidate").get(token_hash=token_hash).candidate
+
+
+@transaction.atomic
+def portal_visit_record(*, candidate: Candidate) -> None:
+    """Once per sign-in: the timeline event and the engagement points for coming to look."""
+    now = timezone.now()
+    candidate_engagement_add(candidate_id=candidate.pk, points=ENGAGEMENT_PORTAL_VISIT_POINTS, at=now)
+    activity_record(type="portal.visited", candidate=candidate, occurred_at=now, payload={})
+
+
+def portal_tokens_revoke(*, candidate: Candidate) -> int:
+    """Make every unused emailed link of a person useless (after erasure)."""
+    return PortalToken.objects.filter(candidate=candidate, used_at__isnull=True).update(used_at=timezone.now())
+
+
+def portal_message_send(*, candidate: Candidate, text: str) -> Message:
+    """A person writes to the team from the portal: stored as an inbound message on their thread.
+
+    It uses the email channel and a fixed subject (no new channel value, so no messaging migration): the recruiter
+    sees it in the thread and the inbox like an emailed reply, and answering it emails the person, which the portal
+    then shows too. `to_address` "portal" and a message id at portal.rapport tell where it came from.
+    """
+    cleaned = "\n".join(line.rstrip() for line in (text or "").replace("\r\n", "\n").split("\n")).strip()
+    # Plain text only: control characters (other than newlines and tabs) are dropped, and it is never rendered
+    # as HTML, so no markup can reach the recruiter's screen.
+    cleaned = "".join(ch for ch in cleaned if ch in "\n\t" or ch.isprintable())
+    if not cleaned:
+        raise ValidationFailed.single("text", "Write a message first.")
+    if len(cleaned) > PORTAL_MESSAGE_MAX_CHARS:
+        raise ValidationFailed.single("text", f"Keep the message under {PORTAL_MESSAGE_MAX_CHARS} characters.")
+    if _count(f"message:{candidate.pk}", 3600) > PORTAL_MESSAGES_PER_HOUR:
+        raise RateLimitExceeded("You sent several messages in a short time. Please wait a little and try again.")
+    last_outbound = (
+        Message.objects.filter(candidate=candidate, direction=MessageDirection.OUTBOUND)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    primary = candidate.emails.order_by("position", "id").values_list("email", flat=True).first() or ""
+    return message_receive(
+        candidate=candidate,
+        channel="email",
+        from_address=primary,
+        to_address=PORTAL_MESSAGE_TO_ADDRESS,
+        subject=PORTAL_MESSAGE_SUBJECT,
+        text=cleaned,
+        message_id=f"<{uuid.uuid4().hex}@portal.rapport>",
+        parent=last_outbound,
+    )
+
+
+# The channels a person can switch off in the portal, and which of their contact points each one covers.
+OPT_OUT_CHANNELS = {"email": "emails", "sms": "phones", "whatsapp": "phones"}
+
+
+def _addresses(candidate: Candidate, channel: str) -> list[str]:
+    related = getattr(candidate, OPT_OUT_CHANNELS[channel])
+    return list(related.values_list("email" if channel == "email" else "phone", flat=True))
+
+
+def portal_channel_states(*, candidate: Candidate) -> dict[str, bool | None]:
+    """For each channel: True when we may write, False when the person opted out, None when we have no address."""
+    from rapport.messaging.models import Suppression
+
+    states: dict[str, bool | None] = {}
+    for channel in OPT_OUT_CHANNELS:
+        addresses = _addresses(candidate, channel)
+        if not addresses:
+            states[channel] = None
+        else:
+            states[channel] = not Suppression.objects.filter(channel=channel, address__in=addresses).exists()
+    return states
+
+
+@transaction.atomic
+def portal_preferences_update(
+    *, candidate: Candidate, preferred_channel: str, language: str, channels: dict[str, bool]
+) -> Candidate:
+    """Save what the person chose: how to reach them, in which language, and the channels they turned off.
+
+    Turning a channel off is an unsubscribe (the same suppression as the link in every email); turning it back on
+    undoes only their own unsubscribe, never a bounce or a complaint.
+    """
+    from rapport.candidates.services import candidate_update
+    from rapport.messaging.models import SuppressionReason
+    from rapport.messaging.services import suppression_add, suppression_remove_unsubscribe
+
+    candidate = candidate_update(
+        actor=None, candidate=candidate, data={"preferred_channel": preferred_channel, "language": language}
+    )
+    for channel, allowed in channels.items():
+        if channel not in OPT_OUT_CHANNELS:
+            continue
+        for address in _addresses(candidate, channel):
+            if allowed:
+                suppression_remove_unsubscribe(address=address, channel=channel, candidate=candidate, source="portal")
+            else:
+                suppression_add(
+                    address=address,
+                    channel=channel,
+                    reason=SuppressionReason.UNSUBSCRIBED,
+                    candidate=candidate,
+                    source="portal",
+                )
+    return candidate
