@@ -29,6 +29,7 @@ def _load_handlers() -> None:
     import rapport.candidates.tasks  # noqa: F401
     import rapport.messaging.tasks  # noqa: F401
     import rapport.notifications.tasks  # noqa: F401
+    import rapport.portal.tasks  # noqa: F401
 
 
 def run_once() -> int:

@@ -12,7 +12,7 @@ import logging
 import secrets
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -26,7 +26,7 @@ from rapport.candidates.models import Candidate, CandidateEmail
 from rapport.common.errors import ApplicationError, ValidationFailed
 from rapport.messaging.models import Message, MessageDirection
 from rapport.messaging.services_inbound import message_receive
-from rapport.portal.links import SIGNED_PREFIX, portal_signed_link_read
+from rapport.portal.links import SIGNED_LINK_MAX_AGE_SECONDS, SIGNED_PREFIX, portal_signed_link_read
 from rapport.portal.models import PortalToken
 from rapport.timeline.services import activity_record
 
@@ -167,6 +167,17 @@ def portal_visit_record(*, candidate: Candidate) -> None:
     now = timezone.now()
     candidate_engagement_add(candidate_id=candidate.pk, points=ENGAGEMENT_PORTAL_VISIT_POINTS, at=now)
     activity_record(type="portal.visited", candidate=candidate, occurred_at=now, payload={})
+
+
+def portal_tokens_purge(*, now: datetime | None = None) -> int:
+    """Delete sign-in rows no link can use any more; returns how many went.
+
+    A row made when a signed message link was used is what keeps that link single-use, so it stays until the link
+    itself has expired: rows are kept for the longest link lifetime plus a day, whatever kind they are.
+    """
+    keep_after = (now or timezone.now()) - timedelta(seconds=SIGNED_LINK_MAX_AGE_SECONDS) - timedelta(days=1)
+    deleted, _ = PortalToken.objects.filter(created_at__lt=keep_after).delete()
+    return deleted
 
 
 def portal_tokens_revoke(*, candidate: Candidate) -> int:

@@ -243,3 +243,25 @@ def test_a_mail_server_that_refuses_gives_the_same_answer_and_no_error_page(pers
     assert response.status_code == 200
     assert "Check your email" in response.content.decode()
     assert smtp_server.messages == []
+
+
+def test_purging_keeps_every_row_a_link_could_still_need(person):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rapport.portal.services import portal_tokens_purge
+
+    token = LINK.search(merge_context(candidate=person)["portal_link"] + " ").group(1)
+    assert Client().post(f"/portal/link/{token}/").status_code == 302
+    now = timezone.now()
+    old = PortalToken.objects.create(
+        candidate=person, token_hash="a" * 64, created_at=now - timedelta(days=16), expires_at=now - timedelta(days=16)
+    )
+
+    purged = portal_tokens_purge(now=now + timedelta(days=13))
+
+    assert purged == 1 and not PortalToken.objects.filter(pk=old.pk).exists()
+    # The used message link's row is still there, so the link (valid for 14 days) stays single-use.
+    assert Client().post(f"/portal/link/{token}/").status_code == 400
+    assert portal_tokens_purge(now=now + timedelta(days=16)) == 1
