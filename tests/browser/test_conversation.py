@@ -49,6 +49,8 @@ def test_send_get_a_reply_triage_it_and_answer_inline(signed_in_page, recruiter,
     page.get_by_role("button", name="Email", exact=True).click()
     panel = page.locator("#email-compose")
     panel.get_by_label("Template").select_option(label="First outreach")
+    # Picking a template swaps the panel in; wait for it before previewing, or the swap would wipe the preview.
+    expect(panel.get_by_label("Subject")).to_have_value("A role for {{ candidate.first_name }}")
     panel.get_by_role("button", name="Preview").click()
     expect(panel.locator("[data-preview-subject]")).to_have_text("A role for Grace")
     panel.get_by_role("button", name="Send now").click()
