@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.database import DEFAULT_URL, REPO, SIZES, BenchDatabaseError, ensure_seeded, prepare_server, redacted
 
-GROUPS = ("search", "naive", "pages", "api", "import", "messaging", "conversation", "careers")
+GROUPS = ("search", "naive", "pages", "api", "import", "messaging", "conversation", "careers", "automation")
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -143,6 +143,15 @@ def _target(m: Any) -> tuple[str, str]:
         from bench.careers import APPLY_TARGET_MS
 
         return f"p95 ≤ {APPLY_TARGET_MS:g} ms", "pass" if m.p95 <= APPLY_TARGET_MS else "FAIL"
+    if m.group == "automation":
+        from bench import automation
+
+        if m.name.startswith("dispatch"):
+            seconds = m.info.get("seconds", float("inf"))
+            return f"< {automation.DISPATCH_TARGET_S:g} s", "pass" if seconds < automation.DISPATCH_TARGET_S else "FAIL"
+        if m.name == "trigger consumer":
+            target = automation.CONSUMER_TARGET_PER_S
+            return f"≥ {target:,.0f} events/s", "pass" if m.info.get("per_s", 0) >= target else "FAIL"
     if m.group == "import" and m.name == "CSV import" and m.info.get("rows_per_s"):
         worst = min(m.info["rows_per_s"])
         target = cases.IMPORT_TARGET_ROWS_PER_S
@@ -297,6 +306,11 @@ def main(argv: list[str] | None = None) -> int:
         for m in run_careers(settings):
             measurements.append(m)
             print(f"  careers {m.name}: {m.status} p50 {m.p50:.2f} ms, p95 {m.p95:.2f} ms {m.note}", flush=True)
+
+    if "automation" in groups:
+        from bench.automation import run_automation
+
+        measurements.extend(run_automation(settings))
 
     _print_table(measurements, naive)
     report = {

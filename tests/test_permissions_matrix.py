@@ -15,7 +15,11 @@ import pytest
 
 from rapport.accounts.permissions import Capability, ensure
 from rapport.automation.selectors import task_get_for_user
+from rapport.automation.selectors_sequences import sequence_get_for_user
+from rapport.automation.selectors_triggers import trigger_get_for_user
 from rapport.automation.services import task_create, task_update
+from rapport.automation.services_sequences import sequence_create, sequence_enrol
+from rapport.automation.services_triggers import trigger_create, trigger_update
 from rapport.candidates.selectors import (
     candidate_get_for_user,
     pool_get_for_user,
@@ -57,6 +61,10 @@ VISIBILITY = {
     "message": [Y, Y, N, N, N],
     # The hiring manager's own task: its owner sees it, and admins and recruiters see every task.
     "task": [Y, Y, Y, N, N],
+    # Sequences are a tool of admins and recruiters, like templates.
+    "sequence": [Y, Y, N, N, N],
+    # Triggers too: other roles neither see nor change them.
+    "trigger": [Y, Y, N, N, N],
 }
 
 OK, NO, NF = "allowed", "denied", "not_found"
@@ -82,6 +90,11 @@ VERBS = {
     "add_own_task": [OK, OK, OK, OK, NF],
     "assign_task": [OK, OK, NO, NO, NO],
     "complete_task": [OK, OK, OK, NF, NF],
+    "create_sequence": [OK, OK, NO, NO, NO],
+    # Enrolling starts from the sequence, which other roles cannot see.
+    "enrol": [OK, OK, NF, NF, NF],
+    "create_trigger": [OK, OK, NO, NO, NO],
+    "edit_trigger": [OK, OK, NF, NF, NF],
 }
 
 
@@ -98,7 +111,27 @@ def scene(world):
     task = task_create(
         actor=world["hiring_manager"], data={"title": "Decide on Grace", "candidate_id": world["applicant"].pk}
     )
-    return {**world, "pool": pool, "segment": segment, "template": template, "message": message, "task": task}
+    sequence = sequence_create(
+        actor=recruiter,
+        data={
+            "name": "Nurture",
+            "status": "active",
+            "steps": [{"type": "message", "channel": "sms", "template_id": template.pk}],
+        },
+    )
+    return {
+        **world,
+        "pool": pool,
+        "segment": segment,
+        "template": template,
+        "message": message,
+        "task": task,
+        "sequence": sequence,
+        "trigger": trigger_create(
+            actor=recruiter,
+            data={"name": "Tag hires", "event": "application.hired", "action": "add_tag", "config": {"tag": "hired"}},
+        ),
+    }
 
 
 LOOKUPS: dict[str, Callable] = {
@@ -111,6 +144,8 @@ LOOKUPS: dict[str, Callable] = {
     "template": lambda user, s: message_template_get_for_user(user=user, template_id=s["template"].pk),
     "message": lambda user, s: message_get_for_user(user=user, message_id=s["message"].pk),
     "task": lambda user, s: task_get_for_user(user=user, task_id=s["task"].pk),
+    "sequence": lambda user, s: sequence_get_for_user(user=user, sequence_id=s["sequence"].pk),
+    "trigger": lambda user, s: trigger_get_for_user(user=user, trigger_id=s["trigger"].pk),
 }
 
 
@@ -204,6 +239,28 @@ def _complete_task(user, s):
     task_update(actor=user, task=task, data={"done": True})
 
 
+def _create_sequence(user, s):
+    sequence_create(actor=user, data={"name": f"Sequence of {user.pk}", "steps": [{"type": "wait", "days": 1}]})
+
+
+def _enrol(user, s):
+    sequence = sequence_get_for_user(user=user, sequence_id=s["sequence"].pk)
+    result = sequence_enrol(actor=user, sequence=sequence, candidate_ids=[s["applicant"].pk])
+    assert result.enrolled == [s["applicant"].pk]
+
+
+def _create_trigger(user, s):
+    trigger_create(
+        actor=user,
+        data={"name": f"Trigger of {user.pk}", "event": "note.added", "action": "add_tag", "config": {"tag": "x"}},
+    )
+
+
+def _edit_trigger(user, s):
+    trigger = trigger_get_for_user(user=user, trigger_id=s["trigger"].pk)
+    trigger_update(actor=user, trigger=trigger, data={"enabled": True})
+
+
 ACTIONS: dict[str, Callable] = {
     "edit_candidate": _edit,
     "merge_candidates": _merge,
@@ -223,6 +280,10 @@ ACTIONS: dict[str, Callable] = {
     "add_own_task": _add_own_task,
     "assign_task": _assign_task,
     "complete_task": _complete_task,
+    "create_sequence": _create_sequence,
+    "enrol": _enrol,
+    "create_trigger": _create_trigger,
+    "edit_trigger": _edit_trigger,
 }
 
 
@@ -278,6 +339,7 @@ def test_the_tables_cover_every_role_resource_and_capability():
         Capability.IMPORT,
         Capability.MANAGE_TEMPLATES,
         Capability.SEND_MESSAGES,
+        Capability.MANAGE_AUTOMATION,
     }
     assert set(Capability) - covered == {Capability.ADMINISTER}
 

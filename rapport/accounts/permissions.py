@@ -18,6 +18,7 @@ class Capability(StrEnum):
     IMPORT = "import"
     MANAGE_TEMPLATES = "manage_templates"
     SEND_MESSAGES = "send_messages"
+    MANAGE_AUTOMATION = "manage_automation"
     ADMINISTER = "administer"
 
 

@@ -108,6 +108,18 @@ def _mount_routers() -> None:
     from rapport.automation.api import router as tasks_router
 
     api.add_router("", tasks_router)
+    from rapport.automation.api_sequences import router as sequences_router
+
+    api.add_router("", sequences_router)
+    from rapport.automation.api_triggers import router as triggers_router
+
+    api.add_router("", triggers_router)
+    from rapport.automation.api_upcoming import router as upcoming_router
+
+    api.add_router("", upcoming_router)
+    from rapport.surveys.api import router as surveys_router
+
+    api.add_router("", surveys_router)
 
 
 _mount_routers()

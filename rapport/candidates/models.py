@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import ExtractDay, ExtractMonth
 from django.utils import timezone as dj_timezone
 
 
@@ -71,6 +72,13 @@ class Candidate(models.Model):
             models.Index(fields=["-updated_at", "-id"], name="candidate_updated"),
             models.Index(fields=["-created_at", "-id"], name="candidate_created"),
             models.Index(fields=["-engagement_score", "-id"], name="candidate_engagement"),
+            # Birthday greetings look people up by (month, day), so a day's check reads only that day's birthdays.
+            models.Index(
+                ExtractMonth("birthday"),
+                ExtractDay("birthday"),
+                name="candidate_birthday_md",
+                condition=models.Q(birthday__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -560,6 +560,9 @@ def candidate_merge(*, actor: User | None, survivor: Candidate, merged: Candidat
             keep_id = survivor_jobs[application.job_id]
             StageTransition.objects.filter(application=application).update(application_id=keep_id)
             Activity.objects.filter(application=application).update(application_id=keep_id)
+            from rapport.portal.models import SharedFeedback
+
+            SharedFeedback.objects.filter(application=application).update(application_id=keep_id)
             # Whoever interviewed the merged record keeps seeing the person.
             Application.objects.get(pk=keep_id).interviewers.add(*application.interviewers.all())
             application.delete()
@@ -585,6 +588,7 @@ def candidate_merge(*, actor: User | None, survivor: Candidate, merged: Candidat
     survivor_followers = set(Follow.objects.filter(candidate=survivor).values_list("user_id", flat=True))
     Follow.objects.filter(candidate=merged).exclude(user_id__in=survivor_followers).update(candidate=survivor)
     Notification.objects.filter(candidate=merged).update(candidate=survivor)
+    _merge_automation_and_portal(survivor=survivor, merged=merged)
 
     search_backend.remove_documents([merged.pk])
     merged.delete()
@@ -606,6 +610,54 @@ def candidate_merge(*, actor: User | None, survivor: Candidate, merged: Candidat
     return survivor
 
 
+def _merge_automation_and_portal(*, survivor: Candidate, merged: Candidate) -> None:
+    """Tasks, sequences, trigger runs, document requests, portal settings and surveys follow the person."""
+    from rapport.automation.models import ENROLMENT_OPEN, Enrolment, EnrolmentStatus, Task, TriggerRun
+    from rapport.portal.models import DocumentRequest, PortalPreferences
+    from rapport.surveys.models import SurveyInvitation, SurveyResponse
+
+    Task.objects.filter(candidate=merged).update(candidate=survivor)
+    TriggerRun.objects.filter(candidate=merged).update(candidate=survivor)
+    # A person is in a sequence once: where both records walk the same one, the survivor keeps its place.
+    walking = Enrolment.objects.filter(candidate=survivor, status__in=ENROLMENT_OPEN).values_list("sequence_id")
+    Enrolment.objects.filter(candidate=merged, status__in=ENROLMENT_OPEN, sequence_id__in=walking).update(
+        status=EnrolmentStatus.EXITED,
+        status_reason="Merged into another record that is in this sequence.",
+        exited_at=timezone.now(),
+        due_at=None,
+    )
+    Enrolment.objects.filter(candidate=merged).update(candidate=survivor)
+    DocumentRequest.objects.filter(candidate=merged).update(candidate=survivor)
+    if not PortalPreferences.objects.filter(candidate=survivor).exists():
+        PortalPreferences.objects.filter(candidate=merged).update(candidate=survivor)
+    # The cool-down between surveys counts every invitation the person got, under either record.
+    SurveyInvitation.objects.filter(candidate=merged).update(candidate=survivor)
+    SurveyResponse.objects.filter(candidate=merged).update(candidate=survivor)
+
+
+def _erase_automation_and_portal(candidate: Candidate) -> None:
+    """What the portal, surveys and automation hold about the person: words go, counts stay."""
+    from rapport.automation.models import ENROLMENT_OPEN, Enrolment, EnrolmentStatus, TriggerRun, TriggerRunStatus
+    from rapport.portal.models import DocumentRequest, PortalPreferences, SharedFeedback
+    from rapport.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
+
+    now = timezone.now()
+    Enrolment.objects.filter(candidate=candidate, status__in=ENROLMENT_OPEN).update(
+        status=EnrolmentStatus.EXITED, status_reason="The person's data was erased.", exited_at=now, due_at=None
+    )
+    TriggerRun.objects.filter(candidate=candidate, status=TriggerRunStatus.SCHEDULED).update(
+        status=TriggerRunStatus.SKIPPED, detail="The person's data was erased.", finished_at=now
+    )
+    DocumentRequest.objects.filter(candidate=candidate).delete()
+    SharedFeedback.objects.filter(application__candidate=candidate).delete()
+    PortalPreferences.objects.filter(candidate=candidate).delete()
+    SurveyInvitation.objects.filter(candidate=candidate).update(reason="")
+    # Scores stay in the survey results, unattributed; written answers are the person's own words and go.
+    responses = SurveyResponse.objects.filter(candidate=candidate)
+    SurveyAnswer.objects.filter(response__in=responses).update(text="")
+    responses.update(candidate=None, invitation=None)
+
+
 @transaction.atomic
 def candidate_erase(*, actor: User | None, candidate: Candidate) -> None:
     """Anonymise a person: personal data goes, applications and event types stay for aggregates."""
@@ -625,6 +677,7 @@ def candidate_erase(*, actor: User | None, candidate: Candidate) -> None:
 
     # Free text about the person goes too; the applications' jobs, stages and dates stay for reporting.
     Application.objects.filter(candidate=candidate).update(rejection_note="")
+    _erase_automation_and_portal(candidate)
     from rapport.messaging.models import DUE_STATUSES, Message, MessageStatus
 
     # Messages keep their channel, status and dates for reporting; what was waiting is never sent, and the

@@ -26,6 +26,7 @@ def register(handler: Callable[[], int]) -> Callable[[], int]:
 
 def _load_handlers() -> None:
     # Importing the task modules registers their handlers.
+    import rapport.automation.tasks  # noqa: F401
     import rapport.candidates.tasks  # noqa: F401
     import rapport.messaging.tasks  # noqa: F401
     import rapport.notifications.tasks  # noqa: F401

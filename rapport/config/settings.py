@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "rapport.careers",
     "rapport.portal",
     "rapport.automation",
+    "rapport.surveys",
+    "rapport.faq",
     "rapport.api",
 ]
 

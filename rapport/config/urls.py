@@ -27,5 +27,9 @@ urlpatterns = [
     path("careers/", include(("rapport.careers.urls", "careers"), namespace="careers")),
     path("portal/", include(("rapport.portal.urls", "portal"), namespace="portal")),
     path("tasks/", include(("rapport.automation.urls", "tasks"), namespace="tasks")),
+    path("sequences/", include("rapport.automation.urls_sequences", namespace="sequences")),
+    path("triggers/", include("rapport.automation.urls_triggers", namespace="triggers")),
+    path("surveys/", include(("rapport.surveys.urls", "surveys"), namespace="surveys")),
+    path("faq/", include(("rapport.faq.urls", "faq"), namespace="faq")),
     path("", include("rapport.candidates.urls")),
 ]

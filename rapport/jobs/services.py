@@ -17,7 +17,7 @@ from rapport.jobs.models import (
     StageTemplate,
     WorkplaceType,
 )
-from rapport.timeline.services import audit_record
+from rapport.timeline.services import activity_record, audit_record
 
 DEFAULT_STAGES = [
     ("Sourced", StageCategory.SOURCED),
@@ -141,7 +141,25 @@ def job_create(*, actor: User, data: dict[str, Any]) -> Job:
         ]
     )
     audit_record(actor=actor, action="create", object_type="job", object_id=job.pk)
+    if job.status == JobStatus.OPEN:
+        _record_opened(job, actor=actor, reopened=False)
     return job
+
+
+def _record_opened(job: Job, *, actor: User, reopened: bool) -> None:
+    """`job.opened` on the timeline (about no person): job alerts and other automation react to it."""
+    activity_record(
+        type="job.opened",
+        job=job,
+        actor=actor,
+        payload={
+            "job_id": job.pk,
+            "title": job.title,
+            "department": job.department,
+            "location": job.location,
+            "reopened": reopened,
+        },
+    )
 
 
 @transaction.atomic
@@ -157,6 +175,8 @@ def job_update(*, actor: User, job: Job, data: dict[str, Any]) -> Job:
                 str(value) if isinstance(value, date) else value,
             ]
             setattr(job, field, value)
+    opened = "status" in changes and job.status == JobStatus.OPEN
+    was_opened_before = bool(changes.get("opened_on", [job.opened_on])[0])
     if "status" in changes:
         today = timezone.localdate()
         if job.status == JobStatus.OPEN and not job.opened_on:
@@ -170,6 +190,8 @@ def job_update(*, actor: User, job: Job, data: dict[str, Any]) -> Job:
         job.updated_at = timezone.now()
         job.save()
         audit_record(actor=actor, action="update", object_type="job", object_id=job.pk, changes=changes)
+    if opened:
+        _record_opened(job, actor=actor, reopened=was_opened_before)
     return job
 
 

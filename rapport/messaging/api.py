@@ -182,8 +182,8 @@ def update_template(request: HttpRequest, template_id: str, payload: TemplatePat
     "/templates/{template_id}",
     response=responses({204: None}, 403, 404, 409),
     summary="Delete a message template",
-    description="204. Stages that suggested it stop suggesting a template. (Once sequences and triggers exist, a "
-    "template one of them uses answers 409.)",
+    description="204. Stages that suggested it stop suggesting a template. A template that a sequence step, an A/B "
+    "variant or a trigger sends answers 409 `conflict`, naming them.",
 )
 def delete_template(request: HttpRequest, template_id: str) -> Status:
     services.message_template_delete(actor=request.auth, template=_template(request, template_id))

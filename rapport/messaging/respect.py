@@ -35,14 +35,20 @@ def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def quiet_hours_label() -> str:
-    hours = settings.RAPPORT_QUIET_HOURS
+Hours = tuple[int, int]  # (start, end) in minutes after midnight, local time
+
+
+def quiet_hours_label(hours: Hours | None = None) -> str:
+    hours = hours or settings.RAPPORT_QUIET_HOURS
     return f"{_clock(hours[0])}–{_clock(hours[1])}" if hours else ""
 
 
-def quiet_until(*, at: datetime, zone: zoneinfo.ZoneInfo) -> datetime | None:
-    """When quiet hours end for someone in `zone`, if `at` falls inside them; else None."""
-    hours = settings.RAPPORT_QUIET_HOURS
+def quiet_until(*, at: datetime, zone: zoneinfo.ZoneInfo, hours: Hours | None = None) -> datetime | None:
+    """When quiet hours end for someone in `zone`, if `at` falls inside them; else None.
+
+    `hours` are the person's own quiet hours (set in the portal); without them the installation's apply.
+    """
+    hours = hours or settings.RAPPORT_QUIET_HOURS
     if hours is None:
         return None
     start, end = hours
@@ -73,20 +79,23 @@ def cap_frees_at(*, sent: Sequence[datetime], cap: int) -> datetime | None:
     return ordered[len(ordered) - cap] + FREQUENCY_WINDOW
 
 
-def hold_for(*, now: datetime, zone: zoneinfo.ZoneInfo, recent_sends: Sequence[datetime]) -> Hold | None:
+def hold_for(
+    *, now: datetime, zone: zoneinfo.ZoneInfo, recent_sends: Sequence[datetime], hours: Hours | None = None
+) -> Hold | None:
     """Whether a bulk or automated message to this person must wait, and until when; None means send now."""
-    quiet = quiet_until(at=now, zone=zone)
+    quiet = quiet_until(at=now, zone=zone, hours=hours)
     if quiet is not None:
         local_end = quiet.astimezone(zone)
         return Hold(
-            quiet, f"Quiet hours ({quiet_hours_label()} in {zone.key}): held until {local_end:%H:%M} their time."
+            quiet,
+            f"Quiet hours ({quiet_hours_label(hours)} in {zone.key}): held until {local_end:%H:%M} their time.",
         )
     cap = settings.RAPPORT_FREQUENCY_CAP
     frees = cap_frees_at(sent=recent_sends, cap=cap)
     if frees is None:
         return None
     # When room frees up in the person's night, the message waits for their morning instead.
-    until = quiet_until(at=frees, zone=zone) or frees
+    until = quiet_until(at=frees, zone=zone, hours=hours) or frees
     return Hold(
         until,
         f"Frequency cap ({cap} bulk or automated messages per 7 days): held until "

@@ -249,8 +249,12 @@ def message_template_update(*, actor: User, template: MessageTemplate, data: dic
 
 @transaction.atomic
 def message_template_delete(*, actor: User, template: MessageTemplate) -> None:
-    """Delete a template; stages that suggested it simply stop suggesting one."""
+    """Delete a template; stages that suggested it simply stop suggesting one. A template that a sequence step,
+    an A/B variant or a trigger sends is refused (Conflict, naming them): the database would refuse it anyway."""
+    from django.db.models import ProtectedError
+
     ensure(actor, Capability.MANAGE_TEMPLATES)
+    _ensure_template_unused(template)
     audit_record(
         actor=actor,
         action="delete",
@@ -258,7 +262,29 @@ def message_template_delete(*, actor: User, template: MessageTemplate) -> None:
         object_id=template.pk,
         changes={"name": template.name, "channel": template.channel, "category": template.category},
     )
-    template.delete()
+    try:
+        template.delete()
+    except ProtectedError:
+        # Something started using it between the check and the delete.
+        _ensure_template_unused(template)
+        raise Conflict("This template is in use by automation.")
+
+
+def _ensure_template_unused(template: MessageTemplate) -> None:
+    """Refuse, naming them, when sequences or triggers send this template."""
+    from rapport.automation.models import Sequence, Trigger
+
+    sequences = list(
+        Sequence.objects.filter(Q(steps__template=template) | Q(steps__variants__template=template))
+        .distinct()
+        .order_by("name")
+        .values_list("name", flat=True)[:5]
+    )
+    triggers = list(Trigger.objects.filter(template=template).order_by("name").values_list("name", flat=True)[:5])
+    users = [f"sequence “{name}”" for name in sequences] + [f"trigger “{name}”" for name in triggers]
+    if users:
+        message = f"This template is used by {', '.join(users)}. Change them to another template first."
+        raise Conflict(message, fields={"template_id": [message]})
 
 
 # --- sending --------------------------------------------------------------------------------------------------------
@@ -615,6 +641,7 @@ def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = No
     ones (SMTP 5xx) fail at once with the server's reason. A plain function, so a Celery task can call it too.
     """
     from rapport.messaging.channels import Transports
+    from rapport.portal.selectors import quiet_hours_by_candidate
 
     now = now or timezone.now()
     claimed = _claim_due(limit=limit, now=now)
@@ -622,7 +649,10 @@ def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = No
         return 0
     settled = 0
     # The frequency cap's counts for the whole batch in one query, kept current as the batch goes.
-    recent = recent_capped_sends(candidate_ids={m.candidate_id for m in claimed if m.kind in RESPECTFUL_KINDS}, now=now)
+    respectful_ids = {m.candidate_id for m in claimed if m.kind in RESPECTFUL_KINDS}
+    recent = recent_capped_sends(candidate_ids=respectful_ids, now=now)
+    # People's own quiet hours, set in the portal, replace the installation's for them.
+    personal_hours = quiet_hours_by_candidate(candidate_ids=list(respectful_ids)) if respectful_ids else {}
     suppressions = {
         (s.address, s.channel): s
         for s in Suppression.objects.filter(address__in={m.to_address.strip().lower() for m in claimed})
@@ -647,7 +677,10 @@ def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = No
             continue
         if message.kind in RESPECTFUL_KINDS:
             hold = hold_for(
-                now=now, zone=person_zone(message.candidate.timezone), recent_sends=recent[message.candidate_id]
+                now=now,
+                zone=person_zone(message.candidate.timezone),
+                recent_sends=recent[message.candidate_id],
+                hours=personal_hours.get(message.candidate_id),
             )
             if hold is not None:
                 # Deferred, not dropped: it comes due again when the person's night or the cap's window ends.

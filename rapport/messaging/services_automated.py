@@ -101,3 +101,116 @@ def message_send_automated(
     )
     transaction.on_commit(embedded_worker.nudge)
     return message
+
+
+@transaction.atomic
+def message_queue_automated(
+    *,
+    candidate: Candidate,
+    template: MessageTemplate,
+    channel: str,
+    idempotency_key: str,
+    sender: User | None = None,
+    job: Job | None = None,
+    reason: dict | None = None,
+    contact: object | None = None,
+    suppressions: dict | None = None,
+) -> Message:
+    """Queue an automated message (a sequence step, a trigger) on any channel, once per `idempotency_key`.
+
+    The same key returns the message already queued under it, so running a step twice never sends twice. Unlike
+    `message_send_automated`, it is a bulk-like touch: quiet hours and the frequency cap hold it back at send
+    time. Raises ValidationFailed when the person cannot be written to on this channel (no address, do not
+    contact, suppressed) and TemplateInvalid when the template cannot be filled in for them. `reason` (such as
+    `{"sequence_id", "sequence", "step"}`) goes into the timeline event, so the profile says why it was sent.
+    A dispatcher working through a batch passes the person's `contact` (a `selectors.Contact`) and the batch's
+    `suppressions` (as `_blocked_reason` takes them), read once for everyone, instead of a few queries each.
+    """
+    from django.db import IntegrityError
+
+    from rapport.messaging.channels.email.transport import from_header, message_domain
+    from rapport.messaging.models import TemplateChannel
+    from rapport.messaging.rendering import TemplateInvalid
+    from rapport.messaging.selectors import primary_phone
+    from rapport.messaging.services import MAX_TEXT
+
+    existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    if channel not in TemplateChannel.values:
+        raise ValidationFailed.single("channel", f"Choose one of: {', '.join(TemplateChannel.values)}.")
+    if template.channel != channel:
+        raise ValidationFailed.single("template_id", f"This is a {template.get_channel_display()} template.")
+    text_only = channel != TemplateChannel.EMAIL
+    if contact is not None:
+        address = contact.phone if text_only else contact.email
+    else:
+        address = primary_phone(candidate) if text_only else primary_email(candidate)
+    if not address:
+        what = "phone number" if text_only else "email address"
+        raise ValidationFailed.single("candidate_id", f"{candidate.full_name} has no {what}.")
+    blocked = _blocked_reason(candidate=candidate, address=address, channel=channel, suppressions=suppressions)
+    if blocked:
+        raise ValidationFailed.single("candidate_id", blocked)
+    rendered = message_render(
+        sender=sender,
+        candidate=candidate,
+        address=address,
+        template=template,
+        job=job,
+        channel=channel,
+        contact=contact,
+    )
+    if len(rendered.subject) > MAX_SUBJECT:
+        raise TemplateInvalid.single("subject", f"With the fields filled in, the subject is longer than {MAX_SUBJECT}.")
+    if text_only and len(rendered.text.strip()) > MAX_TEXT:
+        raise TemplateInvalid.single("body", f"With the fields filled in, the text is longer than {MAX_TEXT:,}.")
+    now = timezone.now()
+    name = _sender_name(sender) if sender is not None else settings.RAPPORT_ORG_NAME
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                candidate=candidate,
+                job=job,
+                template=template,
+                channel=channel,
+                kind=MessageKind.AUTOMATED,
+                direction=MessageDirection.OUTBOUND,
+                to_address=address,
+                from_header="" if text_only else from_header(name=name),
+                reply_to="" if text_only or sender is None else (sender.email_reply_to or sender.email),
+                subject=rendered.subject,
+                html=rendered.html,
+                text=rendered.text,
+                status=MessageStatus.QUEUED,
+                next_attempt_at=now,
+                message_id=f"<{uuid.uuid4().hex}@{message_domain()}>",
+                sent_by=sender,
+                idempotency_key=idempotency_key,
+                created_at=now,
+            )
+    except IntegrityError:
+        # Another worker queued it a moment earlier under the same key: theirs is the one.
+        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+    activity_record(
+        type="message.queued",
+        candidate=candidate,
+        job=job,
+        actor=None,
+        occurred_at=now,
+        payload={
+            "message_id": message.pk,
+            "channel": channel,
+            "subject": message.subject,
+            "status": message.status,
+            "scheduled_for": None,
+            "template_id": template.pk,
+            "automated": True,
+            **(reason or {}),
+        },
+    )
+    transaction.on_commit(embedded_worker.nudge)
+    return message

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
@@ -35,6 +34,7 @@ from rapport.notifications.models import (
     NotificationPreference,
     TimelineCursor,
 )
+from rapport.timeline.horizon import settled_activity_id
 from rapport.timeline.models import Activity
 
 logger = logging.getLogger(__name__)
@@ -186,9 +186,10 @@ def notifications_from_timeline(*, limit: int = 500) -> int:
         return 0
     with transaction.atomic():
         cursor = TimelineCursor.objects.select_for_update().get(name=CURSOR_NAME)
-        # The newest id before reading: with fewer than `limit` matching events, everything up to it is done.
-        newest = Activity.objects.aggregate(newest=Max("id"))["newest"] or 0
-        if newest <= cursor.last_id:
+        # The newest settled id before reading: with fewer than `limit` matching events, everything up to it is
+        # done. Not simply the newest id: on PostgreSQL a lower id may still be committing (see timeline.horizon).
+        newest = settled_activity_id()
+        if newest is None or newest <= cursor.last_id:
             return 0
         activities = list(
             Activity.objects.filter(

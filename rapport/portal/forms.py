@@ -1,3 +1,5 @@
+import zoneinfo
+
 from django import forms
 
 from rapport.candidates.models import Channel
@@ -49,3 +51,113 @@ class PreferencesForm(forms.Form):
     email = forms.BooleanField(label="Email", required=False)
     sms = forms.BooleanField(label="Text messages (SMS)", required=False)
     whatsapp = forms.BooleanField(label="WhatsApp", required=False)
+
+
+def _zone_choices() -> list[tuple[str, str]]:
+    return [("", "Not set"), *((name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones()))]
+
+
+class AlertsAndQuietHoursMixin(forms.Form):
+    """The second half of the preferences page: time zone, quiet hours and job-alert interests."""
+
+    timezone = forms.ChoiceField(label="Your time zone", required=False, widget=forms.Select(attrs={"class": "select"}))
+    quiet_hours_start = forms.TimeField(
+        label="Quiet hours start",
+        required=False,
+        widget=forms.TimeInput(attrs={"class": "input", "type": "time"}, format="%H:%M"),
+        error_messages={"invalid": "Give a time like 21:00."},
+    )
+    quiet_hours_end = forms.TimeField(
+        label="Quiet hours end",
+        required=False,
+        widget=forms.TimeInput(attrs={"class": "input", "type": "time"}, format="%H:%M"),
+        error_messages={"invalid": "Give a time like 08:00."},
+    )
+    departments = forms.MultipleChoiceField(label="Teams", required=False, widget=forms.CheckboxSelectMultiple)
+    locations = forms.MultipleChoiceField(label="Locations", required=False, widget=forms.CheckboxSelectMultiple)
+    keywords = forms.CharField(
+        label="Keywords",
+        required=False,
+        max_length=500,
+        help_text="Separated by commas, for example: Python, data, part-time.",
+        widget=forms.TextInput(attrs={"class": "input"}),
+    )
+
+    def set_interest_choices(self, *, departments: list[str], locations: list[str]) -> None:
+        # Submitted values are kept as choices so the service, which knows the current list, names the field.
+        for name, options in (("departments", departments), ("locations", locations)):
+            submitted = self.data.getlist(name) if hasattr(self.data, "getlist") else []
+            self.fields[name].choices = [(c, c) for c in dict.fromkeys([*options, *submitted])]
+        zones = _zone_choices()
+        current = self.data.get("timezone") if self.is_bound else self.initial.get("timezone")
+        if current and current not in dict(zones):
+            zones.append((current, current))
+        self.fields["timezone"].choices = zones
+
+
+class FullPreferencesForm(PreferencesForm, AlertsAndQuietHoursMixin):
+    pass
+
+
+class DocumentUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Choose a file",
+        help_text="PDF, Word (.docx), JPEG or PNG, up to 10 MB.",
+        widget=forms.FileInput(attrs={"class": "input", "accept": ".pdf,.docx,.jpg,.jpeg,.png"}),
+        error_messages={"required": "Choose a file to upload.", "empty": "The file is empty."},
+    )
+
+
+class DocumentRequestForm(forms.Form):
+    """The team asks a person for a document (on the profile page)."""
+
+    name = forms.CharField(
+        label="Document",
+        max_length=120,
+        widget=forms.TextInput(attrs={"class": "input", "placeholder": "Work permit"}),
+        error_messages={"required": "Name the document, for example “Work permit”."},
+    )
+    instructions = forms.CharField(
+        label="Instructions",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"class": "textarea", "rows": 3}),
+    )
+    due_on = forms.DateField(
+        label="Due by",
+        required=False,
+        widget=forms.DateInput(attrs={"class": "input", "type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Give the date as YYYY-MM-DD."},
+    )
+    application_id = forms.ChoiceField(
+        label="For the application", required=False, widget=forms.Select(attrs={"class": "select"})
+    )
+
+    def __init__(self, *args, applications: list, **kwargs):
+        kwargs.setdefault("auto_id", "docreq_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["application_id"].choices = [("", "None in particular")] + [
+            (str(a.pk), a.job.title) for a in applications
+        ]
+
+
+class FeedbackForm(forms.Form):
+    """The team shares feedback with a person on one application (on the profile page)."""
+
+    application_id = forms.ChoiceField(label="Application", widget=forms.Select(attrs={"class": "select"}))
+    text = forms.CharField(
+        label="Feedback for the candidate",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"class": "textarea", "rows": 4}),
+        help_text="The candidate reads this in their portal. Internal notes stay internal.",
+        error_messages={"required": "Write the feedback the candidate will read."},
+    )
+    share = forms.BooleanField(
+        label="Share with candidate",
+        required=False,
+    )
+
+    def __init__(self, *args, applications: list, **kwargs):
+        kwargs.setdefault("auto_id", "feedback_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["application_id"].choices = [(str(a.pk), a.job.title) for a in applications]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -21,3 +22,74 @@ class PortalToken(models.Model):
 
     def __str__(self) -> str:
         return f"Portal sign-in for candidate {self.candidate_id}"
+
+
+class DocumentRequestStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    RECEIVED = "received", "Received"
+
+
+class DocumentRequest(models.Model):
+    """A document the team asked a person for; the person uploads it in the portal, where it becomes an attachment."""
+
+    candidate = models.ForeignKey("candidates.Candidate", on_delete=models.CASCADE, related_name="document_requests")
+    application = models.ForeignKey(
+        "pipeline.Application", null=True, blank=True, on_delete=models.SET_NULL, related_name="document_requests"
+    )
+    name = models.CharField(max_length=120)
+    instructions = models.TextField(blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=DocumentRequestStatus.choices, default=DocumentRequestStatus.REQUESTED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    attachment = models.ForeignKey(
+        "candidates.Attachment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    received_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["candidate", "-requested_at"], name="document_request_candidate")]
+
+    def __str__(self) -> str:
+        return f"{self.name} from candidate {self.candidate_id}"
+
+
+class SharedFeedback(models.Model):
+    """Feedback a recruiter chose to share with the person on one application; the only feedback the portal shows.
+
+    A row of its own rather than a flag on notes: nothing written for the team can reach the person by mistake.
+    """
+
+    application = models.ForeignKey("pipeline.Application", on_delete=models.CASCADE, related_name="shared_feedback")
+    text = models.TextField()
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    shared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["application", "-shared_at"], name="shared_feedback_application")]
+
+    def __str__(self) -> str:
+        return f"Feedback on application {self.application_id}"
+
+
+class PortalPreferences(models.Model):
+    """What a person set in the portal beyond their record's own fields: quiet hours, in their time zone.
+
+    Both ends are set or neither is; none means the installation's quiet hours apply.
+    """
+
+    candidate = models.OneToOneField(
+        "candidates.Candidate", on_delete=models.CASCADE, related_name="portal_preferences"
+    )
+    quiet_hours_start = models.TimeField(null=True, blank=True)
+    quiet_hours_end = models.TimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Portal preferences of candidate {self.candidate_id}"

@@ -6,10 +6,11 @@ internal notes are never read here.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from rapport.candidates.models import Candidate
 from rapport.common.errors import NotFound
@@ -17,6 +18,8 @@ from rapport.common.ids import parse_id
 from rapport.jobs.models import Stage, StageCategory
 from rapport.messaging.models import Message, MessageDirection, MessageStatus
 from rapport.pipeline.models import Application, ApplicationStatus, StageTransition
+from rapport.portal.models import DocumentRequest, DocumentRequestStatus, SharedFeedback
+from rapport.timeline.models import Activity
 
 PUBLIC_LABELS = {
     StageCategory.SOURCED: "Application received",
@@ -41,6 +44,15 @@ NEXT_STEPS = {
     "Hired": "Welcome aboard! Your recruiter will guide you through the next steps.",
     "Not moving forward": "We will not be moving forward with this application. Thank you for your interest.",
     "Withdrawn": "You withdrew this application. You are welcome to apply again to other roles.",
+}
+# "By when": how many days an application typically spends at each kind of stage before the person hears back,
+# counted from the day it entered the stage (docs/architecture.md, "Candidate portal").
+TYPICAL_DAYS = {
+    StageCategory.SOURCED: 7,
+    StageCategory.APPLIED: 7,
+    StageCategory.SCREENING: 10,
+    StageCategory.INTERVIEW: 14,
+    StageCategory.OFFER: 7,
 }
 # What the person sees in their thread: what reached them, and what they sent. Drafts, queued, failed and
 # suppressed messages never reached them, so they are not theirs to see.
@@ -71,6 +83,10 @@ class PortalApplication:
     next_step: str
     history: list[PublicStep] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
+    # The day the person can expect news by, and whether that day has passed (we then say so instead).
+    expected_by: date | None = None
+    overdue: bool = False
+    feedback: list[SharedFeedback] = field(default_factory=list)
 
     @property
     def can_withdraw(self) -> bool:
@@ -107,6 +123,16 @@ def _history(application: Application, transitions: list[StageTransition]) -> li
     return steps
 
 
+def expected_by(application: Application, *, today: date | None = None) -> tuple[date | None, bool]:
+    """The day an active application's person can expect news by, and whether it has passed; closed: (None, False)."""
+    days = TYPICAL_DAYS.get(application.stage.category)
+    if application.status != ApplicationStatus.ACTIVE or days is None:
+        return None, False
+    entered = application.stage_entered_at.astimezone(UTC).date()
+    due = entered + timedelta(days=days)
+    return due, due < (today or datetime.now(UTC).date())
+
+
 def portal_application_views(*, candidate: Candidate) -> list[PortalApplication]:
     applications = list(portal_applications(candidate=candidate))
     transitions: dict[int, list[StageTransition]] = {a.pk: [] for a in applications}
@@ -114,6 +140,9 @@ def portal_application_views(*, candidate: Candidate) -> list[PortalApplication]
         StageTransition.objects.filter(application__in=applications).select_related("to_stage").order_by("at", "id")
     ):
         transitions[transition.application_id].append(transition)
+    feedback: dict[int, list[SharedFeedback]] = {a.pk: [] for a in applications}
+    for item in SharedFeedback.objects.filter(application__in=applications).order_by("-shared_at", "-id"):
+        feedback[item.application_id].append(item)
     views = []
     for application in applications:
         label = stage_public_label(application.stage, application.status)
@@ -124,6 +153,7 @@ def portal_application_views(*, candidate: Candidate) -> list[PortalApplication]
             {"label": step, "done": i < reached, "current": i == reached and application.status == "active"}
             for i, step in enumerate(PUBLIC_STEPS)
         ]
+        due, overdue = expected_by(application)
         views.append(
             PortalApplication(
                 application=application,
@@ -133,6 +163,9 @@ def portal_application_views(*, candidate: Candidate) -> list[PortalApplication]
                 ),
                 history=_history(application, transitions[application.pk]),
                 steps=steps,
+                expected_by=due,
+                overdue=overdue,
+                feedback=feedback[application.pk],
             )
         )
     return views
@@ -160,3 +193,121 @@ def portal_message_text(message: Message) -> str:
     if message.direction == MessageDirection.OUTBOUND and footer_at != -1 and "\n" not in text[footer_at + 1 :].strip():
         text = text[:footer_at]
     return text.rstrip()
+
+
+# --- documents -----------------------------------------------------------------------------------------------------
+
+
+def portal_document_requests(*, candidate: Candidate) -> QuerySet[DocumentRequest]:
+    """The person's document requests: open ones first (soonest due first), then those received, newest first."""
+    return (
+        DocumentRequest.objects.filter(candidate=candidate)
+        .select_related("application__job", "attachment")
+        .order_by("-status", F("due_on").asc(nulls_last=True), "-requested_at", "-id")
+    )
+
+
+def portal_document_request_get(*, candidate: Candidate, request_id: Any) -> DocumentRequest:
+    """One of the person's own requests; anyone else's is "not found", never "forbidden"."""
+    try:
+        return portal_document_requests(candidate=candidate).get(pk=parse_id(request_id))
+    except (DocumentRequest.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such document request.")
+
+
+def portal_open_document_count(*, candidate: Candidate) -> int:
+    return DocumentRequest.objects.filter(candidate=candidate, status=DocumentRequestStatus.REQUESTED).count()
+
+
+def document_requests_for_candidate(*, candidate: Candidate) -> list[DocumentRequest]:
+    """For the team's profile card: every request made of a person already looked up through a scoped selector."""
+    return list(
+        DocumentRequest.objects.filter(candidate=candidate)
+        .select_related("application__job", "attachment", "requested_by")
+        .order_by("-requested_at", "-id")[:50]
+    )
+
+
+def shared_feedback_for_candidate(*, candidate: Candidate, applications: list[Application]) -> list[SharedFeedback]:
+    """For the team's profile card: what was shared with the person on the applications the user may see."""
+    return list(
+        SharedFeedback.objects.filter(application__candidate=candidate, application__in=applications)
+        .select_related("application__job", "shared_by")
+        .order_by("-shared_at", "-id")[:50]
+    )
+
+
+def portal_quiet_hours(*, candidate: Candidate) -> tuple[dt_time | None, dt_time | None]:
+    """The person's own quiet hours (start, end) in their time zone, or (None, None) when they set none."""
+    from rapport.portal.models import PortalPreferences
+
+    row = PortalPreferences.objects.filter(candidate=candidate).first()
+    if row is None or row.quiet_hours_start is None or row.quiet_hours_end is None:
+        return None, None
+    return row.quiet_hours_start, row.quiet_hours_end
+
+
+# --- interviews ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpcomingInterview:
+    starts_at: datetime
+    when: str  # in the person's time zone, which template filters would otherwise replace with the server's
+    title: str
+    location: str
+    preparation: str
+    job_title: str
+
+
+def portal_upcoming_interviews(*, candidate: Candidate, now: datetime | None = None) -> list[UpcomingInterview]:
+    """Interviews still to come, from `meeting.scheduled` events (`starts_at`, `title`, `location`,
+    `preparation`), soonest first, in the person's own time zone.
+
+    The events come from the scheduling side; a payload missing its time or with one that does not parse is left
+    out rather than shown wrong.
+    """
+    from rapport.messaging.respect import person_zone
+
+    now = now or datetime.now(UTC)
+    zone = person_zone(candidate.timezone)
+    upcoming: list[UpcomingInterview] = []
+    for activity in (
+        Activity.objects.filter(candidate=candidate, type="meeting.scheduled")
+        .select_related("job")
+        .order_by("-id")[:50]
+    ):
+        payload = activity.payload if isinstance(activity.payload, dict) else {}
+        try:
+            starts_at = datetime.fromisoformat(str(payload.get("starts_at") or ""))
+        except ValueError:
+            continue
+        if starts_at.tzinfo is None:
+            starts_at = starts_at.replace(tzinfo=UTC)
+        if starts_at < now:
+            continue
+        local = starts_at.astimezone(zone)
+        upcoming.append(
+            UpcomingInterview(
+                starts_at=local,
+                when=f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M} ({zone.key} time)",
+                title=str(payload.get("title") or "Interview"),
+                location=str(payload.get("location") or ""),
+                preparation=str(payload.get("preparation") or ""),
+                job_title=activity.job.title if activity.job else "",
+            )
+        )
+    return sorted(upcoming, key=lambda item: item.starts_at)
+
+
+def quiet_hours_by_candidate(*, candidate_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """People's own quiet hours as (start, end) minutes after midnight in their time zone, the shape of
+    `settings.RAPPORT_QUIET_HOURS`, for the outbox to read in one query per batch; people with none are absent."""
+    from rapport.portal.models import PortalPreferences
+
+    rows = PortalPreferences.objects.filter(
+        candidate_id__in=candidate_ids, quiet_hours_start__isnull=False, quiet_hours_end__isnull=False
+    ).values_list("candidate_id", "quiet_hours_start", "quiet_hours_end")
+    return {
+        candidate_id: (start.hour * 60 + start.minute, end.hour * 60 + end.minute) for candidate_id, start, end in rows
+    }

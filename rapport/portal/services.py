@@ -13,6 +13,8 @@ import secrets
 import time
 import uuid
 from datetime import datetime, timedelta
+from datetime import time as dt_time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -23,7 +25,8 @@ from django.utils import timezone
 
 from rapport.candidates.engagement import ENGAGEMENT_PORTAL_VISIT_POINTS, candidate_engagement_add
 from rapport.candidates.models import Candidate, CandidateEmail
-from rapport.common.errors import ApplicationError, ValidationFailed
+from rapport.candidates.normalise import validate_timezone
+from rapport.common.errors import ApplicationError, FieldErrors, ValidationFailed
 from rapport.messaging.models import Message, MessageDirection
 from rapport.messaging.services_inbound import message_receive
 from rapport.portal.links import SIGNED_LINK_MAX_AGE_SECONDS, SIGNED_PREFIX, portal_signed_link_read
@@ -243,22 +246,112 @@ def portal_channel_states(*, candidate: Candidate) -> dict[str, bool | None]:
     return states
 
 
+# Job-alert interests are tags "interest:<name>", the shape the career site's talent community writes, so one
+# matcher (and the team's filters and segments) reads both.
+MAX_KEYWORDS = 10
+MAX_KEYWORD_CHARS = 40
+
+
+def _interest_tags(
+    *, departments: list[str], locations: list[str], keywords: str, options: dict[str, list[str]], errors: FieldErrors
+) -> list[str]:
+    from rapport.careers.services import INTEREST_TAG_PREFIX
+
+    chosen: list[str] = []
+    for field, values in (("departments", departments), ("locations", locations)):
+        allowed = {name.lower(): name for name in options.get(field, [])}
+        for value in values:
+            name = allowed.get(str(value).strip().lower())
+            if name is None:
+                errors.add(field, "Choose from the list.")
+                break
+            chosen.append(name)
+    words = [" ".join(part.split()) for part in (keywords or "").replace("\n", ",").split(",")]
+    words = [word for word in words if word]
+    if len(words) > MAX_KEYWORDS:
+        errors.add("keywords", f"Give at most {MAX_KEYWORDS} keywords, separated by commas.")
+    elif any(len(word) > MAX_KEYWORD_CHARS for word in words):
+        errors.add("keywords", f"Keep each keyword under {MAX_KEYWORD_CHARS} characters.")
+    elif any(not (ch.isalnum() or ch in " +#.-/&") for word in words for ch in word):
+        errors.add("keywords", "Use letters, numbers and spaces (and + # . - / &) in keywords.")
+    else:
+        chosen.extend(words)
+    unique: dict[str, str] = {}
+    for name in chosen:
+        unique.setdefault(name.lower(), f"{INTEREST_TAG_PREFIX}{name}"[:50])
+    return list(unique.values())
+
+
+def _quiet_hours(
+    start: dt_time | None, end: dt_time | None, errors: FieldErrors
+) -> tuple[dt_time | None, dt_time | None]:
+    if start is None and end is None:
+        return None, None
+    if start is None:
+        errors.add("quiet_hours_start", "Give the time your quiet hours start, or clear both times.")
+    if end is None:
+        errors.add("quiet_hours_end", "Give the time your quiet hours end, or clear both times.")
+    if start is not None and end is not None and start == end:
+        errors.add("quiet_hours_end", "The end must differ from the start.")
+    return start, end
+
+
 @transaction.atomic
 def portal_preferences_update(
-    *, candidate: Candidate, preferred_channel: str, language: str, channels: dict[str, bool]
+    *,
+    candidate: Candidate,
+    preferred_channel: str,
+    language: str,
+    channels: dict[str, bool],
+    timezone_name: str | None = None,
+    quiet_hours: tuple[dt_time | None, dt_time | None] | None = None,
+    interests: dict[str, Any] | None = None,
 ) -> Candidate:
-    """Save what the person chose: how to reach them, in which language, and the channels they turned off.
+    """Save what the person chose: how to reach them, in which language, the channels they turned off, and (when
+    given) their time zone, quiet hours and job-alert interests.
 
     Turning a channel off is an unsubscribe (the same suppression as the link in every email); turning it back on
-    undoes only their own unsubscribe, never a bounce or a complaint.
+    undoes only their own unsubscribe, never a bounce or a complaint. The time zone is the record's own, which the
+    outbox reads for quiet hours; the person's own quiet hours are kept in `PortalPreferences`.
     """
     from rapport.candidates.services import candidate_update
+    from rapport.careers.selectors import career_filter_options
     from rapport.messaging.models import SuppressionReason
     from rapport.messaging.services import suppression_add, suppression_remove_unsubscribe
+    from rapport.portal.models import PortalPreferences
 
-    candidate = candidate_update(
-        actor=None, candidate=candidate, data={"preferred_channel": preferred_channel, "language": language}
-    )
+    errors = FieldErrors()
+    data: dict[str, Any] = {"preferred_channel": preferred_channel, "language": language}
+    if timezone_name is not None:
+        data["timezone"] = errors.capture(validate_timezone, timezone_name)
+    start, end = _quiet_hours(*(quiet_hours or (None, None)), errors)
+    tags: list[str] | None = None
+    if interests is not None:
+        from rapport.careers.services import INTEREST_TAG_PREFIX
+
+        current = list(candidate.candidate_tags.values_list("tag__name", flat=True))
+        held = [name[len(INTEREST_TAG_PREFIX) :] for name in current if name.lower().startswith(INTEREST_TAG_PREFIX)]
+        # What the person already follows stays choosable when no open job has that team or place right now.
+        options = career_filter_options()
+        options = {key: [*values, *held] for key, values in options.items()}
+        wanted = _interest_tags(
+            departments=list(interests.get("departments") or []),
+            locations=list(interests.get("locations") or []),
+            keywords=str(interests.get("keywords") or ""),
+            options=options,
+            errors=errors,
+        )
+        kept = [name for name in current if not name.lower().startswith(INTEREST_TAG_PREFIX)]
+        tags = [*kept, *wanted]
+    errors.raise_if_any()
+    if tags is not None:
+        data["tags"] = tags
+    candidate = candidate_update(actor=None, candidate=candidate, data=data)
+    if quiet_hours is not None:
+        PortalPreferences.objects.update_or_create(
+            candidate=candidate,
+            defaults={"quiet_hours_start": start, "quiet_hours_end": end, "updated_at": timezone.now()},
+        )
     for channel, allowed in channels.items():
         if channel not in OPT_OUT_CHANNELS:
             continue

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rapport.portal import views
+from rapport.portal import views, views_staff
 from rapport.privacy import views as privacy_views
 
 urlpatterns = [
@@ -15,6 +15,15 @@ urlpatterns = [
     path("privacy/export/", views.export, name="export"),
     path("privacy/delete/", views.deletion_request, name="deletion_request"),
     path("preferences/", views.preferences, name="preferences"),
+    path("documents/", views.documents, name="documents"),
+    path("documents/<int:request_id>/upload/", views.document_upload_view, name="document_upload"),
+    # Workspace side, on a person's profile: ask for a document, share feedback on an application.
+    path(
+        "staff/candidates/<int:candidate_id>/document-requests/",
+        views_staff.document_request_create_view,
+        name="document_request_create",
+    ),
+    path("staff/candidates/<int:candidate_id>/feedback/", views_staff.feedback_share_view, name="feedback_share"),
     # Workspace side, for admins (staff sign-in): the deletion requests people sent from the portal.
     path("admin/deletion-requests/", privacy_views.deletion_requests, name="deletion_requests"),
     path(

@@ -6,6 +6,7 @@ POST. Pages are never cached: they show personal data, possibly on a shared comp
 """
 
 import json
+from typing import Any
 
 from django.contrib import messages as flash
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,15 +15,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rapport.candidates.models import Candidate
+from rapport.careers.selectors import career_filter_options
 from rapport.common.errors import ApplicationError, NotFound
 from rapport.common.web import add_service_errors
 from rapport.pipeline.services import application_withdraw
-from rapport.portal.forms import LANGUAGE_CHOICES, MessageForm, PreferencesForm, SignInForm
+from rapport.portal.forms import LANGUAGE_CHOICES, DocumentUploadForm, FullPreferencesForm, MessageForm, SignInForm
 from rapport.portal.selectors import (
     portal_application_get,
     portal_application_views,
+    portal_document_request_get,
+    portal_document_requests,
     portal_message_text,
     portal_messages,
+    portal_open_document_count,
+    portal_quiet_hours,
+    portal_upcoming_interviews,
 )
 from rapport.portal.services import (
     RateLimitExceeded,
@@ -34,6 +41,7 @@ from rapport.portal.services import (
     sign_in_link_consume,
     sign_in_link_request,
 )
+from rapport.portal.services_documents import document_upload
 from rapport.portal.session import portal_candidate, portal_required, portal_session_end, portal_session_start
 from rapport.privacy.selectors import consent_get_for_candidate, consents_for, deletion_request_pending_for
 from rapport.privacy.services import (
@@ -99,12 +107,13 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 @require_GET
 @portal_required
 def home(request: HttpRequest, candidate: Candidate) -> HttpResponse:
-    return _render(
-        request,
-        "home.html",
-        {"applications": portal_application_views(candidate=candidate), "nav": "home"},
-        candidate=candidate,
-    )
+    context = {
+        "applications": portal_application_views(candidate=candidate),
+        "interviews": portal_upcoming_interviews(candidate=candidate),
+        "open_documents": portal_open_document_count(candidate=candidate),
+        "nav": "home",
+    }
+    return _render(request, "home.html", context, candidate=candidate)
 
 
 @require_POST
@@ -195,14 +204,48 @@ def deletion_request(request: HttpRequest, candidate: Candidate) -> HttpResponse
     return redirect("portal:privacy")
 
 
+def _interest_initial(candidate: Candidate, options: dict[str, list[str]]) -> dict[str, Any]:
+    """The person's interest tags split back into the form's three fields; anything not a listed team or location
+    is a keyword."""
+    from rapport.careers.services import INTEREST_TAG_PREFIX
+
+    departments = {name.lower() for name in options["departments"]}
+    locations = {name.lower() for name in options["locations"]}
+    initial: dict[str, Any] = {"departments": [], "locations": [], "keywords": []}
+    for tag in candidate.candidate_tags.values_list("tag__name", flat=True).order_by("tag__name"):
+        if not tag.lower().startswith(INTEREST_TAG_PREFIX):
+            continue
+        name = tag[len(INTEREST_TAG_PREFIX) :]
+        field = (
+            "departments" if name.lower() in departments else "locations" if name.lower() in locations else "keywords"
+        )
+        initial[field].append(name)
+    initial["keywords"] = ", ".join(initial["keywords"])
+    return initial
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @portal_required
 def preferences(request: HttpRequest, candidate: Candidate) -> HttpResponse:
     states = portal_channel_states(candidate=candidate)
-    initial = {"preferred_channel": candidate.preferred_channel, "language": candidate.language}
+    options = career_filter_options()
+    quiet = portal_quiet_hours(candidate=candidate)
+    initial: dict[str, Any] = {
+        "preferred_channel": candidate.preferred_channel,
+        "language": candidate.language,
+        "timezone": candidate.timezone,
+        "quiet_hours_start": quiet[0],
+        "quiet_hours_end": quiet[1],
+    }
     initial.update({channel: bool(state) for channel, state in states.items()})
-    form = PreferencesForm(request.POST or None, initial=initial)
+    initial.update(_interest_initial(candidate, options))
+    form = FullPreferencesForm(request.POST or None, initial=initial)
+    # A person's current interests stay choosable even when no open job has that team or place right now.
+    form.set_interest_choices(
+        departments=list(dict.fromkeys([*options["departments"], *initial["departments"]])),
+        locations=list(dict.fromkeys([*options["locations"], *initial["locations"]])),
+    )
     if candidate.language and candidate.language not in dict(LANGUAGE_CHOICES):
         form.fields["language"].choices = [*LANGUAGE_CHOICES, (candidate.language, candidate.language)]
     status = 200
@@ -215,6 +258,13 @@ def preferences(request: HttpRequest, candidate: Candidate) -> HttpResponse:
                     preferred_channel=data["preferred_channel"],
                     language=data["language"],
                     channels={channel: data[channel] for channel, state in states.items() if state is not None},
+                    timezone_name=data["timezone"],
+                    quiet_hours=(data["quiet_hours_start"], data["quiet_hours_end"]),
+                    interests={
+                        "departments": data["departments"],
+                        "locations": data["locations"],
+                        "keywords": data["keywords"],
+                    },
                 )
             except ApplicationError as exc:
                 add_service_errors(form, exc)
@@ -226,3 +276,46 @@ def preferences(request: HttpRequest, candidate: Candidate) -> HttpResponse:
             status = 422
     context = {"form": form, "states": states, "nav": "preferences"}
     return _render(request, "preferences.html", context, candidate=candidate, status=status)
+
+
+@never_cache
+@require_GET
+@portal_required
+def documents(request: HttpRequest, candidate: Candidate) -> HttpResponse:
+    return _render_documents(request, candidate)
+
+
+def _render_documents(
+    request: HttpRequest, candidate: Candidate, *, failed: int | None = None, form=None, status: int = 200
+) -> HttpResponse:
+    rows = []
+    for item in portal_document_requests(candidate=candidate):
+        if item.pk == failed and form is not None:
+            rows.append((item, form))
+        else:
+            rows.append((item, DocumentUploadForm(auto_id=f"doc{item.pk}_%s")))
+    context = {"rows": rows, "nav": "documents"}
+    return _render(request, "documents.html", context, candidate=candidate, status=status)
+
+
+@require_POST
+@portal_required
+def document_upload_view(request: HttpRequest, candidate: Candidate, request_id: int) -> HttpResponse:
+    try:
+        document_request = portal_document_request_get(candidate=candidate, request_id=request_id)
+    except NotFound:
+        raise Http404("No such document request.")
+    form = DocumentUploadForm(request.POST, request.FILES, auto_id=f"doc{document_request.pk}_%s")
+    if not form.is_valid():
+        return _render_documents(request, candidate, failed=document_request.pk, form=form, status=422)
+    try:
+        document_upload(candidate=candidate, document_request=document_request, upload=form.cleaned_data["file"])
+    except ApplicationError as exc:
+        # Every refusal here is about the file (its type, size, or too many uploads), so it shows next to it.
+        if exc.fields:
+            add_service_errors(form, exc)
+        else:
+            form.add_error("file", exc.message)
+        return _render_documents(request, candidate, failed=document_request.pk, form=form, status=exc.status)
+    flash.success(request, f"Thank you. We have your {document_request.name}.")
+    return redirect("portal:documents")

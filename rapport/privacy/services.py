@@ -157,6 +157,49 @@ def candidate_data_export(*, candidate: Candidate) -> dict[str, Any]:
         {"name": a.original_name, "kind": a.get_kind_display(), "size": a.size, "uploaded_at": _iso(a.uploaded_at)}
         for a in candidate.attachments.order_by("uploaded_at", "id")
     ]
+    from rapport.portal.models import DocumentRequest, PortalPreferences, SharedFeedback
+    from rapport.surveys.models import SurveyResponse
+
+    document_requests = [
+        {
+            "document": r.name,
+            "instructions": r.instructions,
+            "due_on": _iso(r.due_on),
+            "status": r.get_status_display(),
+            "requested_at": _iso(r.requested_at),
+            "received_at": _iso(r.received_at),
+        }
+        for r in DocumentRequest.objects.filter(candidate=candidate).order_by("requested_at", "id")
+    ]
+    feedback = [
+        {"job": f.application.job.title, "feedback": f.text, "shared_at": _iso(f.shared_at)}
+        for f in SharedFeedback.objects.filter(application__candidate=candidate)
+        .select_related("application__job")
+        .order_by("shared_at", "id")
+    ]
+    quiet = PortalPreferences.objects.filter(candidate=candidate).first()
+    preferences = {
+        "quiet_hours": (
+            {"start": quiet.quiet_hours_start.isoformat(), "end": quiet.quiet_hours_end.isoformat()}
+            if quiet is not None and quiet.quiet_hours_start is not None and quiet.quiet_hours_end is not None
+            else None
+        )
+    }
+    # Only attributed answers are the person's: anonymous ones were never linked to them.
+    surveys = [
+        {
+            "survey": r.survey.name,
+            "submitted_at": _iso(r.submitted_at),
+            "answers": [
+                {"question": a.question.text, "score": a.score, "choice": a.choice, "text": a.text}
+                for a in r.answers.all()
+            ],
+        }
+        for r in SurveyResponse.objects.filter(candidate=candidate)
+        .select_related("survey")
+        .prefetch_related("answers__question")
+        .order_by("submitted_at", "id")
+    ]
     events = [
         {"type": a.type, "at": _iso(a.occurred_at)}
         for a in Activity.objects.filter(candidate=candidate).order_by("occurred_at", "id")
@@ -174,6 +217,10 @@ def candidate_data_export(*, candidate: Candidate) -> dict[str, Any]:
         "messages": messages,
         "consents": consents,
         "opt_outs": opt_outs,
+        "document_requests": document_requests,
+        "shared_feedback": feedback,
+        "preferences": preferences,
+        "surveys": surveys,
         "events": events,
         "not_included": (
             "The hiring team's internal notes and interview evaluations are not part of this download. "

@@ -14,6 +14,7 @@ TYPE_GROUPS = {
         "application.rejected",
         "application.withdrawn",
         "application.hired",
+        "feedback.shared",
     ],
     "messages": [
         "message.queued",
@@ -37,6 +38,7 @@ TYPE_GROUPS = {
         "pool.added",
         "pool.removed",
         "document.uploaded",
+        "document.requested",
     ],
 }
 

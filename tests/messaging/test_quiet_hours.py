@@ -67,6 +67,33 @@ def test_bulk_messages_wait_for_each_persons_morning_in_their_own_time_zone(recr
     assert [m["To"] for m in smtp_server.messages] == ["nora@example.org", "kenji@example.org"]
 
 
+def test_a_persons_own_quiet_hours_from_the_portal_replace_the_installations(recruiter, smtp_server):
+    from datetime import time
+
+    from rapport.portal.models import PortalPreferences
+
+    early_bird = person(recruiter, "Ada", "UTC")
+    PortalPreferences.objects.create(candidate=early_bird, quiet_hours_start=time(18), quiet_hours_end=time(6))
+    night_owl = person(recruiter, "Lin", "UTC")
+    PortalPreferences.objects.create(candidate=night_owl, quiet_hours_start=time(2), quiet_hours_end=time(10))
+    held = queue(recruiter, early_bird, MessageKind.AUTOMATED)
+    sent = queue(recruiter, night_owl, MessageKind.AUTOMATED)
+
+    now = tomorrow_utc(20)  # inside Ada's own hours; inside the installation's 21:00 for neither
+    outbox_deliver_due(now=now)
+
+    held.refresh_from_db()
+    sent.refresh_from_db()
+    assert sent.status == MessageStatus.SENT
+    assert held.status == MessageStatus.SCHEDULED and held.next_attempt_at == now + timedelta(hours=10)
+    assert held.deferred_reason == "Quiet hours (18:00–06:00 in UTC): held until 06:00 their time."
+    # At 22:30 the installation's hours would hold Lin; her own hours (02:00–10:00) let the message go.
+    late = queue(recruiter, night_owl, MessageKind.AUTOMATED)
+    outbox_deliver_due(now=tomorrow_utc(22, 30))
+    late.refresh_from_db()
+    assert late.status == MessageStatus.SENT
+
+
 def test_a_recruiters_one_to_one_message_goes_in_quiet_hours(recruiter, smtp_server):
     message = queue(recruiter, person(recruiter, "Kenji", "Asia/Tokyo"), MessageKind.ONE_TO_ONE)
 

@@ -14,8 +14,13 @@ LINK = re.compile(r"https?://\S+/portal/link/(\S+)/")
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limit_counters():
-    # Counters live in the cache, which outlives each test's database transaction.
+def _fresh_rate_limit_counters(settings):
+    # Counters live in the cache, which outlives each test's database transaction. Without Redis the default cache
+    # is a directory that every test run on this machine shares (and clears), so each test gets its own instead.
+    if "filebased" in settings.CACHES["default"]["BACKEND"]:
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal-tests"}
+        }
     cache.clear()
     yield
     cache.clear()

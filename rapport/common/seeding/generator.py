@@ -1225,7 +1225,26 @@ class Generator:
 
 def seed(options: SeedOptions) -> SeedResult:
     """Generate people, jobs and their history; see SeedOptions for the knobs."""
-    return Generator(options).run()
+    result = Generator(options).run()
+    _timeline_consumers_start_now()
+    return result
+
+
+def _timeline_consumers_start_now() -> None:
+    """The generated history is the past: automation and notifications react to what happens from now on.
+
+    Without this, the first worker pass would read years of made-up rejections and hires as if they had just
+    happened, and write to every demo person at once.
+    """
+    from django.db.models import Max
+
+    from rapport.automation.engine import TIMELINE_CONSUMERS
+    from rapport.notifications.models import TimelineCursor
+    from rapport.timeline.models import Activity
+
+    newest = Activity.objects.aggregate(newest=Max("id"))["newest"] or 0
+    for name in TIMELINE_CONSUMERS:
+        TimelineCursor.objects.update_or_create(name=name, defaults={"last_id": newest})
 
 
 def has_people() -> bool:

@@ -237,12 +237,16 @@ ACTIVITY_ICONS = {
     "pool.added": ("layers", ""),
     "pool.removed": ("layers", ""),
     "document.uploaded": ("paperclip", ""),
+    "document.requested": ("file", ""),
+    "feedback.shared": ("message", "application"),
     "candidate.merged": ("merge", ""),
     "candidate.erased": ("trash", "danger"),
     "candidate.created": ("plus", ""),
     "candidate.updated": ("edit", ""),
     "task.created": ("check", ""),
     "task.completed": ("check", "application"),
+    "sequence.enrolled": ("activity", ""),
+    "sequence.exited": ("activity", ""),
 }
 
 
@@ -346,9 +350,24 @@ def activity_sentence(activity: object, subject_name: str = "") -> SafeString:
         return format_html("{} added {} to the pool {}", strong(who), person, strong(payload.get("pool", "")))
     if kind == "pool.removed":
         return format_html("{} removed {} from the pool {}", strong(who), person, strong(payload.get("pool", "")))
+    if kind == "document.uploaded" and payload.get("request"):
+        # Sent by the person in the candidate portal, answering a document request.
+        return format_html(
+            "{} uploaded the requested {} in the candidate portal: {}",
+            person,
+            strong(payload["request"]),
+            payload.get("name", ""),
+        )
     if kind == "document.uploaded":
         kind_label = {"resume": "a résumé", "cover_letter": "a cover letter"}.get(payload.get("kind", ""), "a file")
         return format_html("{} uploaded {}: {}", strong(who), kind_label, payload.get("name", ""))
+    if kind == "document.requested":
+        due = f" (due {payload['due_on']})" if payload.get("due_on") else ""
+        return format_html("{} asked {} for {}{}", strong(who), person, strong(payload.get("name", "a document")), due)
+    if kind == "feedback.shared":
+        return format_html(
+            "{} shared feedback with {} on {}: “{}”", strong(who), person, strong(job_title), payload.get("snippet", "")
+        )
     if kind.startswith("message."):
         return _message_event(kind, payload, who, person)
     if kind == "task.created":
@@ -356,6 +375,17 @@ def activity_sentence(activity: object, subject_name: str = "") -> SafeString:
         return format_html("{} added a task about {}: {}", by, person, strong(payload.get("title", "")))
     if kind == "task.completed":
         return format_html("{} completed the task {}", strong(who), strong(payload.get("title", "")))
+    if kind == "sequence.enrolled":
+        how = {"segment": " (they matched its segment)", "trigger": " (by a trigger)"}.get(payload.get("source"), "")
+        by = strong(who) if actor else "Automation"
+        return format_html("{} enrolled {} in the sequence {}{}", by, person, strong(payload.get("sequence", "")), how)
+    if kind == "sequence.exited":
+        return format_html(
+            "{} left the sequence {}: {}",
+            person,
+            strong(payload.get("sequence", "")),
+            payload.get("detail") or str(payload.get("reason", "")).replace("_", " "),
+        )
     if kind == "candidate.unsubscribed":
         return format_html("{} unsubscribed from {}", person, payload.get("channel", "email"))
     if kind == "consent.given":
@@ -387,6 +417,16 @@ def _message_event(kind: str, payload: dict, who: str, person: str) -> SafeStrin
     tail = format_html(": {}", strong(about)) if about else ""
     if kind == "message.queued":
         verb = "scheduled" if payload.get("scheduled_for") else "wrote"
+        if payload.get("sequence"):
+            # An automated touch says which sequence (and step) sent it.
+            return format_html(
+                "The sequence {} queued {} to {} (step {}){}",
+                strong(payload["sequence"]),
+                noun,
+                person,
+                int(payload.get("step") or 0) + 1,
+                tail,
+            )
         return format_html("{} {} {} to {}{}", strong(who), verb, noun, person, tail)
     if kind == "message.received":
         how = "" if channel == "email" else format_html(" by {}", {"sms": "text", "whatsapp": "WhatsApp"}[channel])

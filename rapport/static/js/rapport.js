@@ -528,7 +528,7 @@
     var tag = el.tagName;
     return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
   }
-  var GO = { c: "/", j: "/jobs/", i: "/inbox/", t: "/tasks/", p: "/pools/", s: "/accounts/settings/" };
+  var GO = { c: "/", j: "/jobs/", i: "/inbox/", t: "/tasks/", q: "/sequences/", r: "/triggers/", p: "/pools/", s: "/accounts/settings/" };
   var pendingG = 0;
 
   function listRows() {

@@ -1,4 +1,4 @@
-"""Serve Rapport with gunicorn (a production WSGI server), with the embedded worker beside it."""
+"""Serve Rapport with gunicorn (a production WSGI server), with the embedded worker beside it unless REDIS_URL is set."""
 
 import os
 from typing import Any
@@ -9,7 +9,10 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Serve Rapport with gunicorn on 127.0.0.1:PORT, with the embedded background worker."
+    help = (
+        "Serve Rapport with gunicorn on 127.0.0.1:PORT, with the embedded background worker "
+        "(with REDIS_URL set, run `rapport worker` and `rapport scheduler` instead)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -23,8 +26,9 @@ class Command(BaseCommand):
         from rapport.config.wsgi import application
 
         call_command("collectstatic", interactive=False, verbosity=0)
-        # Until background work moves onto Celery, the embedded worker is the only runner, broker or not.
-        start_worker = not no_worker
+        # With a broker, background work runs on Celery (`rapport worker`, `rapport scheduler`), which can run on other
+        # machines; the embedded worker is for installations without one.
+        start_worker = not no_worker and not settings.REDIS_URL
 
         class RapportServer(BaseApplication):
             def load_config(self) -> None:
@@ -43,6 +47,11 @@ class Command(BaseCommand):
             def load(self) -> Any:
                 return application
 
+        if settings.REDIS_URL:
+            self.stdout.write(
+                "REDIS_URL is set, so background work runs on Celery, not in this server: "
+                "run `rapport worker` and `rapport scheduler` beside it."
+            )
         self.stdout.write(
             f"Rapport is running at http://{host}:{port}/ (database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]})"
         )
