@@ -843,12 +843,13 @@ def _cursor_ensure(name: str) -> None:
 
 
 def triggers_consume(*, limit: int = 5000) -> int:
-    """Read up to `limit` timeline ids past the cursor and schedule the runs of the enabled triggers they match;
-    returns how many ids were passed (0 when caught up), so a worker loops while there is a backlog.
+    """Read up to `limit` new timeline events of the types some enabled trigger listens to, and schedule the runs
+    of the triggers they match; returns how many events were read (0 when caught up), so a worker loops while
+    there is a backlog.
 
-    Only the types some enabled trigger listens to are read, in one query per batch, and the triggers are loaded once
-    per batch. The cursor row is locked for the whole batch, so two workers never read the same range; runs are
-    unique per (trigger, event, offset), so even a replayed range fires nothing twice.
+    One query per batch reads the events (other types are passed over in the same scan), and the triggers are
+    loaded once per batch. The cursor row is locked for the whole batch, so two workers never read the same range;
+    runs are unique per (trigger, event, offset), so even a replayed range fires nothing twice.
     """
     _cursor_ensure(CURSOR_NAME)
     last_id = TimelineCursor.objects.filter(name=CURSOR_NAME).values_list("last_id", flat=True).first() or 0
@@ -861,27 +862,27 @@ def triggers_consume(*, limit: int = 5000) -> int:
         newest = settled_activity_id()
         if newest is None or newest <= cursor.last_id:
             return 0
-        upper = min(newest, cursor.last_id + limit)
         by_event: dict[str, list[Trigger]] = defaultdict(list)
         for trigger in Trigger.objects.filter(enabled=True).exclude(event__in=DATE_RULES):
             by_event[trigger.event].append(trigger)
+        events: list[_Event] = []
         if by_event:
             rows = (
-                Activity.objects.filter(pk__gt=cursor.last_id, pk__lte=upper, type__in=list(by_event))
-                .order_by()
-                .values_list("id", "type", "candidate_id", "application_id", "job_id", "occurred_at", "payload")
+                Activity.objects.filter(pk__gt=cursor.last_id, pk__lte=newest, type__in=list(by_event))
+                .order_by("pk")
+                .values_list("id", "type", "candidate_id", "application_id", "job_id", "occurred_at", "payload")[:limit]
             )
             events = [_Event(*row) for row in rows]
             for event in events:
                 event.payload = event.payload or {}
             _insert_runs(_runs_for(events, by_event, now) if events else [], now)
-        passed = upper - cursor.last_id
-        cursor.last_id = upper
+        # A full batch may leave events behind it; otherwise everything up to the horizon has been seen.
+        cursor.last_id = events[-1].id if len(events) == limit else newest
         cursor.updated_at = now
         cursor.save(update_fields=["last_id", "updated_at"])
-    if by_event:
+    if events:
         transaction.on_commit(embedded_worker.nudge)
-    return passed
+    return len(events)
 
 
 # --- date rules -----------------------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ and scope checks of `message_send` are left out, because no user asked for them.
 """
 
 import uuid
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -104,7 +106,7 @@ def message_send_automated(
 
 
 @transaction.atomic
-def message_queue_automated(
+def automated_message_row(
     *,
     candidate: Candidate,
     template: MessageTemplate,
@@ -115,28 +117,20 @@ def message_queue_automated(
     reason: dict | None = None,
     contact: object | None = None,
     suppressions: dict | None = None,
-) -> Message:
-    """Queue an automated message (a sequence step, a trigger) on any channel, once per `idempotency_key`.
+    now: datetime | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Check and render an automated message without writing it: the outbox row's columns and the payload of its
+    `message.queued` event (without `message_id`, which the caller adds once the row has one).
 
-    The same key returns the message already queued under it, so running a step twice never sends twice. Unlike
-    `message_send_automated`, it is a bulk-like touch: quiet hours and the frequency cap hold it back at send
-    time. Raises ValidationFailed when the person cannot be written to on this channel (no address, do not
-    contact, suppressed) and TemplateInvalid when the template cannot be filled in for them. `reason` (such as
-    `{"sequence_id", "sequence", "step"}`) goes into the timeline event, so the profile says why it was sent.
-    A dispatcher working through a batch passes the person's `contact` (a `selectors.Contact`) and the batch's
-    `suppressions` (as `_blocked_reason` takes them), read once for everyone, instead of a few queries each.
+    Raises as `message_queue_automated` does. A dispatcher writing a whole batch at once uses this, then
+    `fast_insert`s the rows; one message at a time, `message_queue_automated` writes it.
     """
-    from django.db import IntegrityError
-
     from rapport.messaging.channels.email.transport import from_header, message_domain
     from rapport.messaging.models import TemplateChannel
     from rapport.messaging.rendering import TemplateInvalid
     from rapport.messaging.selectors import primary_phone
     from rapport.messaging.services import MAX_TEXT
 
-    existing = Message.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
     if channel not in TemplateChannel.values:
         raise ValidationFailed.single("channel", f"Choose one of: {', '.join(TemplateChannel.values)}.")
     if template.channel != channel:
@@ -165,29 +159,86 @@ def message_queue_automated(
         raise TemplateInvalid.single("subject", f"With the fields filled in, the subject is longer than {MAX_SUBJECT}.")
     if text_only and len(rendered.text.strip()) > MAX_TEXT:
         raise TemplateInvalid.single("body", f"With the fields filled in, the text is longer than {MAX_TEXT:,}.")
-    now = timezone.now()
+    now = now or timezone.now()
     name = _sender_name(sender) if sender is not None else settings.RAPPORT_ORG_NAME
+    row = {
+        "candidate_id": candidate.pk,
+        "application_id": None,
+        "job_id": job.pk if job is not None else None,
+        "template_id": template.pk,
+        "channel": channel,
+        "kind": MessageKind.AUTOMATED.value,
+        "bulk_id": None,
+        "direction": MessageDirection.OUTBOUND.value,
+        "to_address": address,
+        "from_header": "" if text_only else from_header(name=name),
+        "reply_to": "" if text_only or sender is None else (sender.email_reply_to or sender.email),
+        "subject": rendered.subject,
+        "html": rendered.html,
+        "text": rendered.text,
+        "status": MessageStatus.QUEUED.value,
+        "next_attempt_at": now,
+        "message_id": f"<{uuid.uuid4().hex}@{message_domain()}>",
+        "sent_by_id": sender.pk if sender is not None else None,
+        "idempotency_key": idempotency_key,
+        "created_at": now,
+    }
+    payload = {
+        "channel": channel,
+        "subject": rendered.subject,
+        "status": MessageStatus.QUEUED.value,
+        "scheduled_for": None,
+        "template_id": template.pk,
+        "automated": True,
+        **(reason or {}),
+    }
+    return row, payload
+
+
+def message_queue_automated(
+    *,
+    candidate: Candidate,
+    template: MessageTemplate,
+    channel: str,
+    idempotency_key: str,
+    sender: User | None = None,
+    job: Job | None = None,
+    reason: dict | None = None,
+    contact: object | None = None,
+    suppressions: dict | None = None,
+    known_new: bool = False,
+) -> Message:
+    """Queue an automated message (a sequence step, a trigger) on any channel, once per `idempotency_key`.
+
+    The same key returns the message already queued under it, so running a step twice never sends twice. Unlike
+    `message_send_automated`, it is a bulk-like touch: quiet hours and the frequency cap hold it back at send
+    time. Raises ValidationFailed when the person cannot be written to on this channel (no address, do not
+    contact, suppressed) and TemplateInvalid when the template cannot be filled in for them. `reason` (such as
+    `{"sequence_id", "sequence", "step"}`) goes into the timeline event, so the profile says why it was sent.
+    A dispatcher working through a batch passes the person's `contact` (a `selectors.Contact`) and the batch's
+    `suppressions` (as `_blocked_reason` takes them), read once for everyone, instead of a few queries each, and
+    `known_new` when it looked the batch's keys up already (the unique key still catches a race).
+    """
+    from django.db import IntegrityError
+
+    existing = None if known_new else Message.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    row, payload = automated_message_row(
+        candidate=candidate,
+        template=template,
+        channel=channel,
+        idempotency_key=idempotency_key,
+        sender=sender,
+        job=job,
+        reason=reason,
+        contact=contact,
+        suppressions=suppressions,
+    )
     try:
         with transaction.atomic():
             message = Message.objects.create(
-                candidate=candidate,
-                job=job,
-                template=template,
-                channel=channel,
-                kind=MessageKind.AUTOMATED,
-                direction=MessageDirection.OUTBOUND,
-                to_address=address,
-                from_header="" if text_only else from_header(name=name),
-                reply_to="" if text_only or sender is None else (sender.email_reply_to or sender.email),
-                subject=rendered.subject,
-                html=rendered.html,
-                text=rendered.text,
-                status=MessageStatus.QUEUED,
-                next_attempt_at=now,
-                message_id=f"<{uuid.uuid4().hex}@{message_domain()}>",
-                sent_by=sender,
-                idempotency_key=idempotency_key,
-                created_at=now,
+                **{name: value for name, value in row.items() if name not in ("bulk_id", "application_id")},
             )
     except IntegrityError:
         # Another worker queued it a moment earlier under the same key: theirs is the one.
@@ -200,17 +251,8 @@ def message_queue_automated(
         candidate=candidate,
         job=job,
         actor=None,
-        occurred_at=now,
-        payload={
-            "message_id": message.pk,
-            "channel": channel,
-            "subject": message.subject,
-            "status": message.status,
-            "scheduled_for": None,
-            "template_id": template.pk,
-            "automated": True,
-            **(reason or {}),
-        },
+        occurred_at=row["created_at"],
+        payload={"message_id": message.pk, **payload},
     )
     transaction.on_commit(embedded_worker.nudge)
     return message

@@ -56,3 +56,40 @@ def _event(kind, **payload):
 )
 def test_message_and_task_events_read_as_sentences(event, sentence):
     assert activity_sentence(event, "Grace") == sentence
+
+
+@pytest.mark.parametrize(
+    "event, sentence",
+    [
+        (
+            _event("trigger.ran", trigger="Rejected: keep in the talent pool", detail="Added to Silver medalists"),
+            "Automation ran the trigger <strong>Rejected: keep in the talent pool</strong> for Grace: "
+            "Added to Silver medalists",
+        ),
+        (
+            _event("meeting.scheduled", title="Panel <interview>", starts_at="2026-12-04T09:30:00+00:00"),
+            "<strong>Riley</strong> scheduled <strong>Panel &lt;interview&gt;</strong> with Grace for "
+            "Fri 4 Dec 2026, 09:30 (UTC)",
+        ),
+        (
+            _event("meeting.scheduled", starts_at="soon"),
+            "<strong>Riley</strong> scheduled <strong>a meeting</strong> with Grace for soon",
+        ),
+        (
+            _event("offer.accepted", job="Platform Engineer", start_date="2027-01-04"),
+            "Grace accepted the offer for <strong>Platform Engineer</strong>, starting 2027-01-04",
+        ),
+        (
+            _event("survey.sent", survey="Your interview"),
+            "<strong>Riley</strong> sent Grace the survey <strong>Your interview</strong>",
+        ),
+        (
+            _event("survey.answered", survey="After the decision", anonymous=True),
+            "Grace answered the anonymous survey <strong>After the decision</strong>",
+        ),
+    ],
+)
+def test_automation_meeting_and_survey_events_read_as_sentences(event, sentence, settings):
+    settings.TIME_ZONE = "UTC"
+
+    assert activity_sentence(event, "Grace") == sentence

@@ -247,6 +247,11 @@ ACTIVITY_ICONS = {
     "task.completed": ("check", "application"),
     "sequence.enrolled": ("activity", ""),
     "sequence.exited": ("activity", ""),
+    "trigger.ran": ("activity", ""),
+    "meeting.scheduled": ("calendar", "meeting"),
+    "offer.accepted": ("star", "application"),
+    "survey.sent": ("message", ""),
+    "survey.answered": ("star", ""),
 }
 
 
@@ -386,6 +391,28 @@ def activity_sentence(activity: object, subject_name: str = "") -> SafeString:
             strong(payload.get("sequence", "")),
             payload.get("detail") or str(payload.get("reason", "")).replace("_", " "),
         )
+    if kind == "trigger.ran":
+        detail = payload.get("detail") or ""
+        return format_html(
+            "Automation ran the trigger {} for {}{}",
+            strong(payload.get("trigger", "")),
+            person,
+            format_html(": {}", detail) if detail else "",
+        )
+    if kind == "meeting.scheduled":
+        title = payload.get("title") or "a meeting"
+        return format_html("{} scheduled {} with {} for {}", strong(who), strong(title), person, _when(payload))
+    if kind == "offer.accepted":
+        start = payload.get("start_date")
+        if start:
+            return format_html("{} accepted the offer for {}, starting {}", person, strong(job_title), start)
+        return format_html("{} accepted the offer for {}", person, strong(job_title))
+    if kind == "survey.sent":
+        return format_html("{} sent {} the survey {}", strong(who), person, strong(payload.get("survey", "")))
+    if kind == "survey.answered":
+        if payload.get("anonymous"):
+            return format_html("{} answered the anonymous survey {}", person, strong(payload.get("survey", "")))
+        return format_html("{} answered the survey {}", person, strong(payload.get("survey", "")))
     if kind == "candidate.unsubscribed":
         return format_html("{} unsubscribed from {}", person, payload.get("channel", "email"))
     if kind == "consent.given":
@@ -403,6 +430,21 @@ def activity_sentence(activity: object, subject_name: str = "") -> SafeString:
             "{} can no longer be sent {}: {}", person, payload.get("channel", "email"), payload.get("reason", "")
         )
     return format_html("{} · {}", strong(who), kind.replace(".", " ").replace("_", " "))
+
+
+def _when(payload: dict) -> str:
+    """A meeting's start as the team reads it: in the organisation's time zone, with the zone named."""
+    from datetime import datetime
+
+    from django.utils import timezone as dj_timezone
+
+    raw = payload.get("starts_at") or ""
+    try:
+        starts = datetime.fromisoformat(raw)
+    except ValueError:
+        return raw or "a time to be agreed"
+    local = dj_timezone.localtime(starts) if dj_timezone.is_aware(starts) else starts
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({local.tzname()})"
 
 
 _CHANNEL_NOUN = {"email": "an email", "sms": "a text", "whatsapp": "a WhatsApp message"}
