@@ -91,7 +91,7 @@ def _setup(people: list[int]) -> tuple[list[int], Any]:
 def _enrol(sequence_ids: list[int], people: list[int], *, upto: int, done: int, due_at: Any) -> int:
     """Insert enrolments waiting on the last step, an email, until `upto` exist (the enrolment rules are not the
     subject here, so the rows go in directly)."""
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from rapport.automation.models import Enrolment
     from rapport.common.fast_insert import insert_rows
@@ -122,6 +122,10 @@ def _enrol(sequence_ids: list[int], people: list[int], *, upto: int, done: int, 
         with transaction.atomic():
             insert_rows(Enrolment, columns, rows)
         done += take
+    if connection.vendor == "postgresql":
+        # As autovacuum would after a load this size; without it the planner still thinks the table is empty.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE automation_enrolment")
     return done
 
 

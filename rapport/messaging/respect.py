@@ -8,6 +8,7 @@ import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -22,7 +23,14 @@ class Hold:
 
 def person_zone(name: str | None) -> zoneinfo.ZoneInfo:
     """The person's own time zone, or the installation's default when theirs is unset or unknown."""
-    for candidate in (name, settings.RAPPORT_DEFAULT_TIMEZONE):
+    return _zone(name or "", settings.RAPPORT_DEFAULT_TIMEZONE or "")
+
+
+@lru_cache(maxsize=1024)
+def _zone(name: str, default: str) -> zoneinfo.ZoneInfo:
+    # ZoneInfo keeps only the last few zones it built; a batch of people across the world would read the zone
+    # files again and again.
+    for candidate in (name, default):
         if candidate:
             try:
                 return zoneinfo.ZoneInfo(candidate)

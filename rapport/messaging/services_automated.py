@@ -105,7 +105,6 @@ def message_send_automated(
     return message
 
 
-@transaction.atomic
 def automated_message_row(
     *,
     candidate: Candidate,
@@ -195,6 +194,7 @@ def automated_message_row(
     return row, payload
 
 
+@transaction.atomic
 def message_queue_automated(
     *,
     candidate: Candidate,

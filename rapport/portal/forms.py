@@ -75,6 +75,11 @@ class AlertsAndQuietHoursMixin(forms.Form):
     )
     departments = forms.MultipleChoiceField(label="Teams", required=False, widget=forms.CheckboxSelectMultiple)
     locations = forms.MultipleChoiceField(label="Locations", required=False, widget=forms.CheckboxSelectMultiple)
+    birthday_greetings = forms.BooleanField(
+        label="Send me a greeting on my birthday",
+        required=False,
+        help_text="Only if we know your birthday. Untick it at any time.",
+    )
     keywords = forms.CharField(
         label="Keywords",
         required=False,

@@ -311,3 +311,11 @@ def quiet_hours_by_candidate(*, candidate_ids: list[int]) -> dict[int, tuple[int
     return {
         candidate_id: (start.hour * 60 + start.minute, end.hour * 60 + end.minute) for candidate_id, start, end in rows
     }
+
+
+def portal_birthday_greetings(*, candidate: Candidate) -> bool:
+    """Whether the person asked for a birthday greeting and has not taken it back."""
+    from rapport.automation.defaults import BIRTHDAY_CONSENT
+    from rapport.privacy.models import Consent
+
+    return Consent.objects.filter(candidate=candidate, purpose=BIRTHDAY_CONSENT, withdrawn_at__isnull=True).exists()

@@ -297,6 +297,19 @@ def _quiet_hours(
 
 
 @transaction.atomic
+def _birthday_consent_set(candidate: Candidate, *, wanted: bool) -> None:
+    from rapport.automation.defaults import BIRTHDAY_CONSENT
+    from rapport.privacy.models import Consent
+    from rapport.privacy.services import consent_record, consent_withdraw
+
+    active = list(Consent.objects.filter(candidate=candidate, purpose=BIRTHDAY_CONSENT, withdrawn_at__isnull=True))
+    if wanted and not active:
+        consent_record(candidate=candidate, purpose=BIRTHDAY_CONSENT, source="portal preferences")
+    elif not wanted:
+        for consent in active:
+            consent_withdraw(candidate=candidate, consent=consent, source="portal preferences")
+
+
 def portal_preferences_update(
     *,
     candidate: Candidate,
@@ -306,9 +319,11 @@ def portal_preferences_update(
     timezone_name: str | None = None,
     quiet_hours: tuple[dt_time | None, dt_time | None] | None = None,
     interests: dict[str, Any] | None = None,
+    birthday_greetings: bool | None = None,
 ) -> Candidate:
     """Save what the person chose: how to reach them, in which language, the channels they turned off, and (when
-    given) their time zone, quiet hours and job-alert interests.
+    given) their time zone, quiet hours, job-alert interests and whether they want a birthday greeting (a consent
+    they give or withdraw, which the birthday trigger reads).
 
     Turning a channel off is an unsubscribe (the same suppression as the link in every email); turning it back on
     undoes only their own unsubscribe, never a bounce or a complaint. The time zone is the record's own, which the
@@ -352,6 +367,8 @@ def portal_preferences_update(
             candidate=candidate,
             defaults={"quiet_hours_start": start, "quiet_hours_end": end, "updated_at": timezone.now()},
         )
+    if birthday_greetings is not None:
+        _birthday_consent_set(candidate, wanted=birthday_greetings)
     for channel, allowed in channels.items():
         if channel not in OPT_OUT_CHANNELS:
             continue

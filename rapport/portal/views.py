@@ -23,6 +23,7 @@ from rapport.portal.forms import LANGUAGE_CHOICES, DocumentUploadForm, FullPrefe
 from rapport.portal.selectors import (
     portal_application_get,
     portal_application_views,
+    portal_birthday_greetings,
     portal_document_request_get,
     portal_document_requests,
     portal_message_text,
@@ -237,6 +238,7 @@ def preferences(request: HttpRequest, candidate: Candidate) -> HttpResponse:
         "timezone": candidate.timezone,
         "quiet_hours_start": quiet[0],
         "quiet_hours_end": quiet[1],
+        "birthday_greetings": portal_birthday_greetings(candidate=candidate),
     }
     initial.update({channel: bool(state) for channel, state in states.items()})
     initial.update(_interest_initial(candidate, options))
@@ -265,6 +267,7 @@ def preferences(request: HttpRequest, candidate: Candidate) -> HttpResponse:
                         "locations": data["locations"],
                         "keywords": data["keywords"],
                     },
+                    birthday_greetings=data["birthday_greetings"],
                 )
             except ApplicationError as exc:
                 add_service_errors(form, exc)

@@ -1,6 +1,8 @@
 """What a signed-in person sees and does: status in public words, withdrawing, the two-way messages (which reach the
 recruiter's thread and inbox), and preferences."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.test import Client
@@ -164,6 +166,32 @@ def test_preferences_save_channel_language_and_opt_outs(portal_client, person):
     portal_client.post("/portal/preferences/", {"preferred_channel": "email", "language": "", "email": "on"})
 
     assert not Suppression.objects.filter(address="grace@example.org").exists()
+
+
+def test_a_birthday_greeting_is_a_consent_the_person_gives_and_takes_back(portal_client, person):
+    from rapport.automation.defaults import BIRTHDAY_CONSENT
+    from rapport.privacy.models import Consent
+
+    portal_client.post(
+        "/portal/preferences/", {"preferred_channel": "email", "email": "on", "birthday_greetings": "on"}
+    )
+
+    given = Consent.objects.get(candidate=person, purpose=BIRTHDAY_CONSENT)
+    assert given.withdrawn_at is None and given.source == "portal preferences"
+    page = portal_client.get("/portal/preferences/").content.decode()
+    box = re.search(r'<input[^>]*name="birthday_greetings"[^>]*>', page).group(0)
+    assert " checked" in box
+
+    # Saving again with it ticked keeps the one consent; unticking withdraws it, and the history stays.
+    portal_client.post(
+        "/portal/preferences/", {"preferred_channel": "email", "email": "on", "birthday_greetings": "on"}
+    )
+    assert Consent.objects.filter(candidate=person, purpose=BIRTHDAY_CONSENT).count() == 1
+    portal_client.post("/portal/preferences/", {"preferred_channel": "email", "email": "on"})
+
+    given.refresh_from_db()
+    assert given.withdrawn_at is not None
+    assert Activity.objects.filter(candidate=person, type="consent.withdrawn").exists()
 
 
 def test_opting_back_in_never_undoes_a_bounce(portal_client, person):
