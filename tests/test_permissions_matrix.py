@@ -95,6 +95,8 @@ VERBS = {
     "enrol": [OK, OK, NF, NF, NF],
     "create_trigger": [OK, OK, NO, NO, NO],
     "edit_trigger": [OK, OK, NF, NF, NF],
+    # A job's screening questions: managed with the job, by those who manage jobs; the outsider cannot see the job.
+    "add_screening_question": [OK, OK, NO, NO, NF],
 }
 
 
@@ -261,7 +263,15 @@ def _edit_trigger(user, s):
     trigger_update(actor=user, trigger=trigger, data={"enabled": True})
 
 
+def _add_screening_question(user, s):
+    from rapport.careers.services import job_question_create
+
+    job = job_get_for_user(user=user, job_id=s["job"].pk)
+    job_question_create(actor=user, job=job, data={"text": "Can you work in Berlin?", "kind": "yes_no"})
+
+
 ACTIONS: dict[str, Callable] = {
+    "add_screening_question": _add_screening_question,
     "edit_candidate": _edit,
     "merge_candidates": _merge,
     "erase_candidate": _erase,

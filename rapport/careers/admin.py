@@ -5,7 +5,7 @@ from rapport.careers.models import JobQuestion
 
 @admin.register(JobQuestion)
 class JobQuestionAdmin(admin.ModelAdmin):
-    """Screening questions are set up here until the job editor has a section for them."""
+    """Screening questions; the team sets them up on each job's "Screening questions" page, this is the fallback."""
 
     list_display = ("text", "job", "kind", "required", "knockout_answer", "position")
     list_filter = ("kind", "required")

@@ -1,4 +1,7 @@
-"""The public forms: they only collect input; the services check it by the same rules as everywhere else."""
+"""The career site's public forms and the team's screening question form.
+
+They only collect input; the services check it by the same rules as everywhere else.
+"""
 
 from typing import Any
 
@@ -6,7 +9,7 @@ from django import forms
 from django.conf import settings
 
 from rapport.careers.models import QuestionKind
-from rapport.careers.services import MAX_ANSWER, question_field
+from rapport.careers.services import MAX_ANSWER, MAX_QUESTION, question_field
 from rapport.common.forms import StyledFormMixin
 
 
@@ -130,3 +133,41 @@ class JoinForm(_PublicForm):
         self.fields["email"].widget = forms.EmailInput(attrs={"autocomplete": "email", "required": True})
         self.fields["consent"].widget.attrs["required"] = True
         self.style_widgets()
+
+
+class JobQuestionForm(StyledFormMixin, forms.Form):
+    """A screening question as the team sets it up; the service checks choices and the knock-out answer."""
+
+    text = forms.CharField(
+        label="Question",
+        max_length=MAX_QUESTION,
+        error_messages={"required": "Write the question."},
+        widget=forms.TextInput(attrs={"placeholder": "Can you work in the EU without a visa?"}),
+    )
+    kind = forms.ChoiceField(label="Answer type", choices=QuestionKind.choices, initial=QuestionKind.YES_NO)
+    choices = forms.CharField(
+        label="Choices",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For a choice question: one option per line.",
+    )
+    knockout_answer = forms.CharField(
+        label="Knock-out answer",
+        required=False,
+        max_length=200,
+        help_text="For yes/no (“yes” or “no”) or choice (one of the choices): applicants who give it are flagged.",
+    )
+    required = forms.BooleanField(label="Applicants must answer", required=False)
+
+    @classmethod
+    def for_question(cls, question: Any, **kwargs: Any) -> "JobQuestionForm":
+        return cls(
+            initial={
+                "text": question.text,
+                "kind": question.kind,
+                "choices": "\n".join(question.choices or []),
+                "knockout_answer": question.knockout_answer,
+                "required": question.required,
+            },
+            **kwargs,
+        )

@@ -11,10 +11,14 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.text import slugify
 
+from rapport.accounts.models import User
 from rapport.careers.models import ApplyFormStat, JobQuestion, ScreeningAnswer
 from rapport.common.errors import NotFound
 from rapport.common.html import markdown_to_safe_html
+from rapport.common.ids import parse_id
 from rapport.jobs.models import EmploymentType, Job, JobStatus, WorkplaceType
+from rapport.jobs.selectors import job_get_for_user
+from rapport.pipeline.selectors import applications_visible_to
 
 # What a visitor's browser may read of a job; everything else (recruiter, client, openings, notes) stays inside.
 PUBLIC_JOB_FIELDS = (
@@ -142,6 +146,34 @@ def job_questions(*, job: Job) -> QuerySet[JobQuestion]:
 def application_screening(*, application_id: int) -> list[ScreeningAnswer]:
     """An application's screening answers, knock-out ones marked, for the team's view of the application."""
     return list(ScreeningAnswer.objects.filter(application_id=application_id).order_by("id"))
+
+
+def job_question_get_for_user(*, user: User, job_id: Any, question_id: Any) -> JobQuestion:
+    """One screening question of a job the user can see; another job's question, or a job out of scope, is NotFound."""
+    job = job_get_for_user(user=user, job_id=job_id)
+    try:
+        pk = parse_id(question_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such question.") from None
+    question = JobQuestion.objects.filter(job=job, pk=pk).first()
+    if question is None:
+        raise NotFound("No such question.")
+    question.job = job
+    return question
+
+
+def screening_answers_for_user(*, user: User, application_ids: list[int]) -> dict[int, list[ScreeningAnswer]]:
+    """The screening answers of those applications the user may see, by application id, in the order asked.
+
+    Scoped here rather than trusted from the caller, so a page that lists applications cannot leak answers of
+    one its viewer is not on.
+    """
+    visible = applications_visible_to(user).filter(pk__in=application_ids).values("pk")
+    answers: dict[int, list[ScreeningAnswer]] = {}
+    rows = ScreeningAnswer.objects.filter(application_id__in=visible).order_by("application_id", "id")
+    for row in rows:
+        answers.setdefault(row.application_id, []).append(row)
+    return answers
 
 
 def job_description_html(job: Job) -> str:

@@ -1,7 +1,8 @@
 """Writes of the career site: an application from the public form, a talent community sign-up, and form statistics.
 
 Visitors are not users, so these services check their input themselves and act with no actor; the timeline shows
-the person (not a team member) as the origin of what they did.
+the person (not a team member) as the origin of what they did. The team's side is the set-up of each job's
+screening questions (`job_question_*`), which acts for a signed-in user and checks their capability.
 """
 
 import logging
@@ -16,6 +17,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from rapport.accounts.models import User
+from rapport.accounts.permissions import Capability, ensure
 from rapport.candidates.models import (
     Attachment,
     AttachmentKind,
@@ -33,7 +36,7 @@ from rapport.messaging.models import MessageTemplate, TemplateCategory
 from rapport.pipeline.models import Application
 from rapport.pipeline.services import application_create
 from rapport.privacy.services import consent_record
-from rapport.timeline.services import activity_record
+from rapport.timeline.services import activity_record, audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +45,10 @@ TALENT_COMMUNITY_POOL = "Talent community"
 INTEREST_TAG_PREFIX = "interest:"
 MAX_INTERESTS = 10
 MAX_ANSWER = 2_000
+MAX_QUESTION = 300
+MAX_CHOICE = 200
+MAX_CHOICES = 20
+MAX_QUESTIONS = 30
 RESUME_TYPES = {
     "pdf": ("application/pdf", ".pdf"),
     "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
@@ -412,3 +419,145 @@ def talent_community_join(
             retention_days=settings.RAPPORT_PRIVACY_RETENTION_DAYS,
         )
     return JoinOutcome(candidate=candidate, created_person=created)
+
+
+# --- screening questions (the team's side) --------------------------------------------------------------------------
+
+
+def _choice_lines(raw: Any) -> list[str]:
+    """Choices given as text (one per line, as the form sends them) or as a list (as the API would)."""
+    lines = raw.splitlines() if isinstance(raw, str) else [str(item) for item in raw or []]
+    cleaned: list[str] = []
+    for line in lines:
+        text = " ".join(line.split())
+        if text and text.lower() not in {c.lower() for c in cleaned}:
+            cleaned.append(text)
+    return cleaned
+
+
+def _question_clean(data: dict[str, Any]) -> dict[str, Any]:
+    """The question's fields checked together, so every mistake is named at once; raises ValidationFailed."""
+    errors = FieldErrors()
+    text = " ".join(str(data.get("text") or "").split())
+    if not text:
+        errors.add("text", "Write the question.")
+    elif len(text) > MAX_QUESTION:
+        errors.add("text", f"Use at most {MAX_QUESTION} characters.")
+    kind = str(data.get("kind") or "")
+    if kind not in QuestionKind.values:
+        errors.add("kind", f"Choose one of: {', '.join(QuestionKind.values)}.")
+    choices: list[str] = []
+    if kind == QuestionKind.CHOICE:
+        choices = _choice_lines(data.get("choices"))
+        if len(choices) < 2:
+            errors.add("choices", "Give at least two choices, one per line.")
+        elif len(choices) > MAX_CHOICES:
+            errors.add("choices", f"Give at most {MAX_CHOICES} choices.")
+        elif any(len(choice) > MAX_CHOICE for choice in choices):
+            errors.add("choices", f"Keep each choice to {MAX_CHOICE} characters.")
+    knockout = " ".join(str(data.get("knockout_answer") or "").split())
+    if knockout:
+        # Applicants' answers are compared without regard to case, so the stored value takes the option's own case.
+        options = {"yes": "yes", "no": "no"} if kind == QuestionKind.YES_NO else {c.lower(): c for c in choices}
+        if kind == QuestionKind.TEXT:
+            errors.add("knockout_answer", "A free-text question cannot have a knock-out answer; use yes/no or choice.")
+        elif kind in QuestionKind.values and knockout.lower() not in options:
+            if kind == QuestionKind.YES_NO:
+                errors.add("knockout_answer", "The knock-out answer of a yes/no question is “yes” or “no”.")
+            else:
+                errors.add("knockout_answer", "The knock-out answer must be one of the choices.")
+        else:
+            knockout = options.get(knockout.lower(), knockout)
+    errors.raise_if_any()
+    return {
+        "text": text,
+        "kind": kind,
+        "choices": choices,
+        "required": bool(data.get("required")),
+        "knockout_answer": knockout,
+    }
+
+
+def _question_audit(question: JobQuestion) -> dict[str, Any]:
+    return {
+        "job_id": question.job_id,
+        "text": question.text,
+        "kind": question.kind,
+        "choices": question.choices,
+        "required": question.required,
+        "knockout_answer": question.knockout_answer,
+    }
+
+
+@transaction.atomic
+def job_question_create(*, actor: User, job: Job, data: dict[str, Any]) -> JobQuestion:
+    """Add a screening question at the end of the job's apply form."""
+    ensure(actor, Capability.MANAGE_JOBS)
+    fields = _question_clean(data)
+    # Lock the job so two people adding at once do not take the same position.
+    Job.objects.select_for_update().filter(pk=job.pk).values_list("pk", flat=True).first()
+    existing = list(JobQuestion.objects.filter(job=job).values_list("position", flat=True))
+    if len(existing) >= MAX_QUESTIONS:
+        raise ValidationFailed.single("text", f"A job asks at most {MAX_QUESTIONS} questions; remove one first.")
+    question = JobQuestion.objects.create(job=job, position=max(existing, default=-1) + 1, **fields)
+    audit_record(
+        actor=actor,
+        action="create",
+        object_type="job_question",
+        object_id=question.pk,
+        changes=_question_audit(question),
+    )
+    return question
+
+
+@transaction.atomic
+def job_question_update(*, actor: User, question: JobQuestion, data: dict[str, Any]) -> JobQuestion:
+    """Change a question; answers already given keep the wording the applicant saw."""
+    ensure(actor, Capability.MANAGE_JOBS)
+    fields = _question_clean(data)
+    before = _question_audit(question)
+    for name, value in fields.items():
+        setattr(question, name, value)
+    question.save(update_fields=list(fields))
+    after = _question_audit(question)
+    changes = {name: [before[name], after[name]] for name in fields if before[name] != after[name]}
+    if changes:
+        audit_record(actor=actor, action="update", object_type="job_question", object_id=question.pk, changes=changes)
+    return question
+
+
+@transaction.atomic
+def job_question_delete(*, actor: User, question: JobQuestion) -> None:
+    """Remove a question from the form. Answers stay on their applications with the question's wording."""
+    ensure(actor, Capability.MANAGE_JOBS)
+    snapshot = _question_audit(question)
+    question_id = question.pk
+    question.delete()
+    audit_record(actor=actor, action="delete", object_type="job_question", object_id=question_id, changes=snapshot)
+
+
+@transaction.atomic
+def job_question_move(*, actor: User, question: JobQuestion, direction: str) -> list[JobQuestion]:
+    """Swap a question with its neighbour ("up" or "down"); returns the job's questions in their new order."""
+    ensure(actor, Capability.MANAGE_JOBS)
+    if direction not in ("up", "down"):
+        raise ValidationFailed.single("direction", "Move a question “up” or “down”.")
+    Job.objects.select_for_update().filter(pk=question.job_id).values_list("pk", flat=True).first()
+    questions = list(JobQuestion.objects.filter(job_id=question.job_id).order_by("position", "id"))
+    index = next(i for i, q in enumerate(questions) if q.pk == question.pk)
+    target = index - 1 if direction == "up" else index + 1
+    if not 0 <= target < len(questions):
+        raise ValidationFailed.single("direction", f"This question is already the {'first' if target < 0 else 'last'}.")
+    questions[index], questions[target] = questions[target], questions[index]
+    # Positions are rewritten 0..n-1, which also mends ties left by questions added in the admin.
+    for position, row in enumerate(questions):
+        row.position = position
+    JobQuestion.objects.bulk_update(questions, ["position"])
+    audit_record(
+        actor=actor,
+        action="update",
+        object_type="job",
+        object_id=question.job_id,
+        changes={"question_order": [q.pk for q in questions]},
+    )
+    return questions

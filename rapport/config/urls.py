@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("rapport.accounts.urls")),
     path("jobs/", include("rapport.jobs.urls")),
+    path("jobs/", include(("rapport.careers.urls_questions", "questions"), namespace="questions")),
     path("pipeline/", include("rapport.pipeline.urls")),
     path("audit/", include("rapport.timeline.urls")),
     path("pools/", include("rapport.candidates.urls_pools", namespace="pools")),
