@@ -16,6 +16,9 @@ from bench.timing import Measurement, load_average, measure
 ENROLMENTS = 1_000_000
 TICK_SIZES = (10_000, 100_000, 1_000_000)
 DUE_STEPS = 100_000
+SINGLE_PROCESS_STEPS = 20_000
+DISPATCH_PROCESSES = 2  # the machine's cores, as `rapport worker --concurrency 2` would use them
+DISPATCH_BATCH = 500  # the engine's batch (automation.engine.DEFAULT_LIMIT)
 DISPATCH_TARGET_S = 120.0
 CONSUMER_EVENTS = 50_000
 CONSUMER_TARGET_PER_S = 2_000.0
@@ -178,32 +181,53 @@ def _idle_tick(settings: Any, size: int) -> tuple[Measurement, Measurement | Non
     return ours, naive_m
 
 
-def _dispatch(sequence_ids: list[int]) -> Measurement:
-    """Make DUE_STEPS enrolments due now and run the dispatcher until none is left; every one ends in the outbox."""
+def _drain(_: int) -> int:
+    """One worker process: run the dispatcher until nothing is due (as a Celery worker's tasks would)."""
+    from django.db import connections
+
+    from rapport.automation.services_sequences import enrolments_run_due
+
+    connections.close_all()  # a forked child must not share the parent's connection
+    steps = 0
+    while done := enrolments_run_due(limit=DISPATCH_BATCH):
+        steps += done
+    connections.close_all()
+    return steps
+
+
+def _dispatch(sequence_ids: list[int], *, due: int, processes: int, skip: int = 0) -> Measurement:
+    """Make `due` enrolments due now and let `processes` worker processes run the dispatcher until none is left;
+    every one ends in the outbox. Several processes share the work through the claims (SKIP LOCKED on PostgreSQL),
+    as `rapport worker --concurrency N` does."""
+    import multiprocessing
+
+    from django.db import connections
     from django.utils import timezone
 
     from rapport.automation.models import Enrolment
-    from rapport.automation.services_sequences import enrolments_run_due
     from rapport.messaging.models import Message
 
     now = timezone.now()
     ids = list(
-        Enrolment.objects.filter(sequence_id__in=sequence_ids).order_by("pk").values_list("pk", flat=True)[:DUE_STEPS]
+        Enrolment.objects.filter(sequence_id__in=sequence_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)[skip : skip + due]
     )
     for start in range(0, len(ids), 50_000):
         Enrolment.objects.filter(pk__in=ids[start : start + 50_000]).update(due_at=now - timedelta(minutes=1))
     before = Message.objects.filter(template__name=TEMPLATE["name"]).count()
+    connections.close_all()
     load_before = load_average()
     started = time.perf_counter()
-    steps = 0
-    while True:
-        done = enrolments_run_due(limit=500)
-        if not done:
-            break
-        steps += done
+    if processes == 1:
+        steps = _drain(0)
+    else:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            steps = sum(pool.map(_drain, range(processes)))
     elapsed = time.perf_counter() - started
     queued = Message.objects.filter(template__name=TEMPLATE["name"]).count() - before
-    m = Measurement("automation", "dispatch 100k due steps", f"{len(ids):,} due of {ENROLMENTS:,}", [elapsed * 1000])
+    name = f"dispatch {len(ids) // 1000}k due steps, {processes} worker process{'es' if processes > 1 else ''}"
+    m = Measurement("automation", name, f"{len(ids):,} due of {ENROLMENTS:,}", [elapsed * 1000])
     m.info = {"steps": steps, "queued": queued, "seconds": round(elapsed, 1), "per_s": round(steps / elapsed)}
     m.load_before, m.load_after = load_before, load_average()
     return m
@@ -306,9 +330,12 @@ def run_automation(settings: Any) -> list[Measurement]:
             if naive is not None:
                 measurements.append(naive)
             print(f"  automation {ours.name}: p50 {ours.p50:.2f} ms, p95 {ours.p95:.2f} ms", flush=True)
-        m = _dispatch(sequence_ids)
-        measurements.append(m)
-        print(f"  automation {m.name}: {m.info}", flush=True)
+        for m in (
+            _dispatch(sequence_ids, due=SINGLE_PROCESS_STEPS, processes=1),
+            _dispatch(sequence_ids, due=DUE_STEPS, processes=DISPATCH_PROCESSES, skip=SINGLE_PROCESS_STEPS),
+        ):
+            measurements.append(m)
+            print(f"  automation {m.name}: {m.info}", flush=True)
         measurements.extend(_consumer(people))
         print(f"  automation trigger consumer: {measurements[-2].info}, naive {measurements[-1].info}", flush=True)
     finally:
