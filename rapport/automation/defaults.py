@@ -233,6 +233,28 @@ DEFAULT_TRIGGERS: list[dict[str, Any]] = [
         "decides it wants candidate feedback.",
     ),
     _t(
+        "survey_after_interview",
+        "After an interview: candidate experience survey",
+        "meeting.logged",
+        "send_survey",
+        enabled=False,
+        delay_minutes=24 * 60,
+        config={"moment": "after_interview"},
+        description="A day after a meeting is logged, sends the active “after an interview” survey (at most one survey "
+        "per person per cool-down). Off until the team wants survey results rather than the feedback email.",
+    ),
+    _t(
+        "survey_after_decision",
+        "After a decision: survey",
+        "application.rejected",
+        "send_survey",
+        enabled=False,
+        delay_minutes=3 * 24 * 60,
+        config={"moment": "after_decision"},
+        description="Three days after a rejection, sends the active “after a decision” survey, so people answer once "
+        "the news has settled.",
+    ),
+    _t(
         "offer_accepted_welcome",
         "Offer accepted: welcome",
         "offer.accepted",

@@ -466,9 +466,9 @@ def sequence_enrol(
             object_id=sequence.pk,
             changes={"enrolled": len(created), "skipped": len(result.skipped), "source": source},
         )
-        from rapport.common import embedded_worker
+        from rapport.automation.engine import kick
 
-        transaction.on_commit(embedded_worker.nudge)
+        kick()  # the first steps are due now: run them at once, on a worker of this process or through Celery
     return result
 
 

@@ -50,7 +50,6 @@ from rapport.automation import defaults
 from rapport.automation.claims import claim_due
 from rapport.automation.models import Sequence, TaskSource, Trigger, TriggerRun, TriggerRunStatus
 from rapport.candidates.models import Candidate, CandidateTag, PoolMembership, RelationshipStatus, Tag, TalentPool
-from rapport.common import embedded_worker
 from rapport.common.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from rapport.common.ids import parse_id
 from rapport.messaging.models import MessageTemplate
@@ -112,6 +111,7 @@ ACTIONS: dict[str, str] = {
     "enrol": "Enrol in a sequence",
     "add_to_pool": "Add to a pool",
     "add_tag": "Add a tag",
+    "send_survey": "Send a survey",
 }
 OPS = ("eq", "ne", "in", "contains")
 CONDITION_FIELDS: dict[str, frozenset[str]] = {
@@ -141,6 +141,8 @@ CONFIG_KEYS: dict[str, type | tuple[type, ...]] = {
     "pool_id": (int, str),
     "tag": str,
     "months": int,
+    "moment": str,
+    "survey_id": (int, str),
 }
 TASK_OWNERS = ("recruiter", "owner", "hiring_manager")
 _PAYLOAD_KEY = re.compile(r"^[a-z_][a-z0-9_]{0,49}$")
@@ -257,6 +259,17 @@ def _clean_config(value: Any, action: str, errors: FieldErrors) -> dict[str, Any
         title = else_task.get("title")
         if set(else_task) - {"title", "days"} or not isinstance(title, str) or not title.strip():
             errors.add("config.else_task", "Give {title, days}.")
+    if action == "send_survey":
+        from rapport.surveys.models import Survey, SurveyMoment
+
+        if out.get("survey_id") is not None:
+            try:
+                if not Survey.objects.filter(pk=parse_id(out["survey_id"])).exists():
+                    errors.add("config.survey_id", "No such survey.")
+            except (TypeError, ValueError):
+                errors.add("config.survey_id", 'Ids are strings of digits, such as "42".')
+        elif out.get("moment") not in SurveyMoment.values:
+            errors.add("config.moment", f"Give a survey_id, or a moment: {', '.join(SurveyMoment.values)}.")
     if action == "create_task" and not str(out.get("title") or "").strip():
         errors.add("config.title", "Say what the task is.")
     if action == "add_tag":
@@ -842,6 +855,13 @@ def _cursor_ensure(name: str) -> None:
         pass  # another worker created it first
 
 
+def _kick() -> None:
+    """Runs that may be due now: a dispatcher pass once this commits (the embedded worker, or a Celery task)."""
+    from rapport.automation.engine import kick
+
+    kick()
+
+
 def triggers_consume(*, limit: int = 5000) -> int:
     """Read up to `limit` new timeline events of the types some enabled trigger listens to, and schedule the runs
     of the triggers they match; returns how many events were read (0 when caught up), so a worker loops while
@@ -881,7 +901,7 @@ def triggers_consume(*, limit: int = 5000) -> int:
         cursor.updated_at = now
         cursor.save(update_fields=["last_id", "updated_at"])
     if events:
-        transaction.on_commit(embedded_worker.nudge)
+        _kick()
     return len(events)
 
 
@@ -1001,7 +1021,7 @@ def triggers_fire_date_rules(*, now: datetime | None = None) -> int:
         else:
             created += _inactive_runs(trigger, now)
     if created:
-        transaction.on_commit(embedded_worker.nudge)
+        _kick()
     return created
 
 
@@ -1343,7 +1363,29 @@ def _action(
         return _add_to_pool(trigger, candidate)
     if trigger.action == "add_tag":
         return _add_tag(trigger, candidate)
+    if trigger.action == "send_survey":
+        return _send_survey(trigger, candidate=candidate, application=application)
     raise _Skip(f"Unknown action {trigger.action!r}.")
+
+
+def _send_survey(trigger: Trigger, *, candidate: Candidate, application: Any) -> _Done:
+    """The chosen survey, or the active one for the trigger's moment; the survey's own cool-down and the person's
+    opt-outs decide whether it goes (a skip says so in the run log)."""
+    from rapport.surveys.models import Survey
+    from rapport.surveys.selectors import survey_for_moment
+    from rapport.surveys.services import survey_send
+
+    config = trigger.config or {}
+    if config.get("survey_id") is not None:
+        survey = Survey.objects.filter(pk=parse_id(config["survey_id"]), is_active=True).first()
+    else:
+        survey = survey_for_moment(str(config.get("moment") or ""))
+    if survey is None:
+        raise _Skip("No active survey for this moment; switch one on under Surveys.")
+    invitation = survey_send(survey=survey, candidate=candidate, application=application, reason=trigger.name)
+    if invitation is None:
+        raise _Skip(f"Not sent: {candidate.full_name} had a survey lately or cannot be emailed.")
+    return _Done(f"Sent the survey “{survey.name}”.", extra={"survey_id": survey.pk, "invitation_id": invitation.pk})
 
 
 def _execute(run: TriggerRun, trigger: Trigger, now: datetime) -> str:
@@ -1485,5 +1527,5 @@ def trigger_run_send_now(*, actor: User, run: TriggerRun) -> TriggerRun:
     locked.due_at = now
     locked.save(update_fields=["due_at"])
     audit_record(actor=actor, action="update", object_type="trigger_run", object_id=locked.pk, changes=changes)
-    transaction.on_commit(embedded_worker.nudge)
+    _kick()
     return locked

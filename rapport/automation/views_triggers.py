@@ -29,7 +29,12 @@ from rapport.messaging.selectors import message_template_list
 CONDITION_ROWS = 3
 OP_LABELS = {"eq": "is", "ne": "is not", "in": "is one of", "contains": "contains"}
 # Settings the editor shows as their own inputs; the rest of a trigger's `config` is kept as it is.
-EDITED_CONFIG = ("offsets", "title", "tag", "pool_id", "months")
+EDITED_CONFIG = ("offsets", "title", "tag", "pool_id", "months", "moment")
+SURVEY_MOMENTS = [
+    ("after_applying", "After applying"),
+    ("after_interview", "After an interview"),
+    ("after_decision", "After a decision"),
+]
 UNITS = {"minutes": 1, "hours": 60, "days": 24 * 60}
 UNIT_CHOICES = [("minutes", "minutes"), ("hours", "hours"), ("days", "days")]
 LIST_OPS = {"in"}
@@ -49,6 +54,8 @@ ERROR_FIELDS = {
     "config.pool": "pool",
     "config.pool_id": "pool",
     "config.months": "months",
+    "config.moment": "survey_moment",
+    "config.survey_id": "survey_moment",
     "conditions": "conditions",
     "config": "config",
 }
@@ -112,6 +119,7 @@ def _form_from_trigger(trigger: Trigger | None) -> TriggerForm:
             "tag": "",
             "pool": "",
             "months": "",
+            "survey_moment": "",
         }
         return TriggerForm(values=values, conditions=_pad([]))
     config = dict(trigger.config or {})
@@ -133,6 +141,7 @@ def _form_from_trigger(trigger: Trigger | None) -> TriggerForm:
         "tag": str(config.pop("tag", "") or ""),
         "pool": str(config.pop("pool_id", "") or ""),
         "months": str(config.pop("months", "") or ""),
+        "survey_moment": str(config.pop("moment", "") or ""),
     }
     conditions = [
         {"field": str(c.get("field", "")), "op": str(c.get("op", "eq")), "value": _condition_value_text(c.get("value"))}
@@ -177,6 +186,7 @@ def _form_from_post(post: QueryDict, trigger: Trigger | None) -> TriggerForm:
         "tag": post.get("tag", "").strip(),
         "pool": post.get("pool", ""),
         "months": post.get("months", "").strip(),
+        "survey_moment": post.get("survey_moment", ""),
     }
     config = dict(trigger.config or {}) if trigger else {}
     for key in EDITED_CONFIG:
@@ -225,6 +235,8 @@ def _service_data(form: TriggerForm) -> dict[str, Any]:
             config[key] = values[name]
     if values["pool"]:
         config["pool_id"] = values["pool"]
+    if values["survey_moment"]:
+        config["moment"] = values["survey_moment"]
     if values["months"]:
         if values["months"].isdigit() and len(values["months"]) < 5:
             config["months"] = int(values["months"])
@@ -303,6 +315,7 @@ def _form_page(request: HttpRequest, form: TriggerForm, trigger: Trigger | None,
         "actions": list(ACTIONS.items()),
         "ops": [(op, OP_LABELS.get(op, op)) for op in OPS],
         "pool_options": [(pool.pk, pool.name) for pool in pool_choices(user=user)],
+        "survey_moments": SURVEY_MOMENTS,
         "units": UNIT_CHOICES,
         "template_choices": list(message_template_list(user=user).order_by("name")),
         "sequences": list(sequence_list(user=user).order_by("name")),

@@ -87,10 +87,26 @@ def cap_frees_at(*, sent: Sequence[datetime], cap: int) -> datetime | None:
     return ordered[len(ordered) - cap] + FREQUENCY_WINDOW
 
 
+def effective_cap(installation: int, personal: int | None) -> int:
+    """The weekly cap that holds for one person: the stricter of the two, where 0 means none at all."""
+    if personal is None or personal <= 0:
+        return installation
+    return personal if installation <= 0 else min(installation, personal)
+
+
 def hold_for(
-    *, now: datetime, zone: zoneinfo.ZoneInfo, recent_sends: Sequence[datetime], hours: Hours | None = None
+    *,
+    now: datetime,
+    zone: zoneinfo.ZoneInfo,
+    recent_sends: Sequence[datetime],
+    hours: Hours | None = None,
+    personal_cap: int | None = None,
 ) -> Hold | None:
-    """Whether a bulk or automated message to this person must wait, and until when; None means send now."""
+    """Whether a bulk or automated message to this person must wait, and until when; None means send now.
+
+    `personal_cap` is the most the person asked for a week (in the portal); the stricter of it and the
+    installation's cap applies.
+    """
     quiet = quiet_until(at=now, zone=zone, hours=hours)
     if quiet is not None:
         local_end = quiet.astimezone(zone)
@@ -98,7 +114,7 @@ def hold_for(
             quiet,
             f"Quiet hours ({quiet_hours_label(hours)} in {zone.key}): held until {local_end:%H:%M} their time.",
         )
-    cap = settings.RAPPORT_FREQUENCY_CAP
+    cap = effective_cap(settings.RAPPORT_FREQUENCY_CAP, personal_cap)
     frees = cap_frees_at(sent=recent_sends, cap=cap)
     if frees is None:
         return None
@@ -106,6 +122,7 @@ def hold_for(
     until = quiet_until(at=frees, zone=zone, hours=hours) or frees
     return Hold(
         until,
-        f"Frequency cap ({cap} bulk or automated messages per 7 days): held until "
+        f"Frequency cap ({cap} bulk or automated message{'s' if cap != 1 else ''} per 7 days"
+        f"{', as they asked' if personal_cap is not None and cap == personal_cap else ''}): held until "
         f"{until.astimezone(zone):%Y-%m-%d %H:%M} their time.",
     )

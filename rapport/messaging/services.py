@@ -641,7 +641,7 @@ def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = No
     ones (SMTP 5xx) fail at once with the server's reason. A plain function, so a Celery task can call it too.
     """
     from rapport.messaging.channels import Transports
-    from rapport.portal.selectors import quiet_hours_by_candidate
+    from rapport.portal.selectors import frequency_caps_by_candidate, quiet_hours_by_candidate
 
     now = now or timezone.now()
     claimed = _claim_due(limit=limit, now=now)
@@ -653,6 +653,7 @@ def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = No
     recent = recent_capped_sends(candidate_ids=respectful_ids, now=now)
     # People's own quiet hours, set in the portal, replace the installation's for them.
     personal_hours = quiet_hours_by_candidate(candidate_ids=list(respectful_ids)) if respectful_ids else {}
+    personal_caps = frequency_caps_by_candidate(candidate_ids=list(respectful_ids)) if respectful_ids else {}
     suppressions = {
         (s.address, s.channel): s
         for s in Suppression.objects.filter(address__in={m.to_address.strip().lower() for m in claimed})
@@ -681,6 +682,7 @@ def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = No
                 zone=person_zone(message.candidate.timezone),
                 recent_sends=recent[message.candidate_id],
                 hours=personal_hours.get(message.candidate_id),
+                personal_cap=personal_caps.get(message.candidate_id),
             )
             if hold is not None:
                 # Deferred, not dropped: it comes due again when the person's night or the cap's window ends.

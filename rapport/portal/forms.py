@@ -75,6 +75,15 @@ class AlertsAndQuietHoursMixin(forms.Form):
     )
     departments = forms.MultipleChoiceField(label="Teams", required=False, widget=forms.CheckboxSelectMultiple)
     locations = forms.MultipleChoiceField(label="Locations", required=False, widget=forms.CheckboxSelectMultiple)
+    max_per_week = forms.TypedChoiceField(
+        label="How often may we write?",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "As often as there is news"), ("3", "At most 3 a week"), ("1", "At most once a week")],
+        help_text="Counts newsletters and automatic messages; replies to you and interview details always come.",
+        widget=forms.Select(attrs={"class": "select"}),
+    )
     birthday_greetings = forms.BooleanField(
         label="Send me a greeting on my birthday",
         required=False,

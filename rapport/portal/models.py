@@ -79,7 +79,8 @@ class SharedFeedback(models.Model):
 
 
 class PortalPreferences(models.Model):
-    """What a person set in the portal beyond their record's own fields: quiet hours, in their time zone.
+    """What a person set in the portal beyond their record's own fields: quiet hours, in their time zone, and how
+    many newsletters and automatic messages a week they want at most.
 
     Both ends are set or neither is; none means the installation's quiet hours apply.
     """
@@ -89,6 +90,8 @@ class PortalPreferences(models.Model):
     )
     quiet_hours_start = models.TimeField(null=True, blank=True)
     quiet_hours_end = models.TimeField(null=True, blank=True)
+    # At most this many newsletters and automatic messages a week; none means the installation's own cap.
+    max_per_week = models.PositiveSmallIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

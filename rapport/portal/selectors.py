@@ -237,6 +237,20 @@ def shared_feedback_for_candidate(*, candidate: Candidate, applications: list[Ap
     )
 
 
+def frequency_caps_by_candidate(*, candidate_ids: list[int]) -> dict[int, int]:
+    """The weekly most people asked for in the portal, for the outbox in one query per batch; absent when unset."""
+    from rapport.portal.models import PortalPreferences
+
+    rows = PortalPreferences.objects.filter(candidate_id__in=candidate_ids, max_per_week__isnull=False)
+    return dict(rows.values_list("candidate_id", "max_per_week"))
+
+
+def portal_max_per_week(*, candidate: Candidate) -> int | None:
+    from rapport.portal.models import PortalPreferences
+
+    return PortalPreferences.objects.filter(candidate=candidate).values_list("max_per_week", flat=True).first()
+
+
 def portal_quiet_hours(*, candidate: Candidate) -> tuple[dt_time | None, dt_time | None]:
     """The person's own quiet hours (start, end) in their time zone, or (None, None) when they set none."""
     from rapport.portal.models import PortalPreferences

@@ -296,7 +296,10 @@ def _quiet_hours(
     return start, end
 
 
-@transaction.atomic
+# The choices the portal offers for "how often may we write?" (None: the installation's own cap).
+ALLOWED_PER_WEEK = (1, 3)
+
+
 def _birthday_consent_set(candidate: Candidate, *, wanted: bool) -> None:
     from rapport.automation.defaults import BIRTHDAY_CONSENT
     from rapport.privacy.models import Consent
@@ -310,6 +313,7 @@ def _birthday_consent_set(candidate: Candidate, *, wanted: bool) -> None:
             consent_withdraw(candidate=candidate, consent=consent, source="portal preferences")
 
 
+@transaction.atomic
 def portal_preferences_update(
     *,
     candidate: Candidate,
@@ -320,10 +324,12 @@ def portal_preferences_update(
     quiet_hours: tuple[dt_time | None, dt_time | None] | None = None,
     interests: dict[str, Any] | None = None,
     birthday_greetings: bool | None = None,
+    max_per_week: int | None | object = ...,
 ) -> Candidate:
     """Save what the person chose: how to reach them, in which language, the channels they turned off, and (when
-    given) their time zone, quiet hours, job-alert interests and whether they want a birthday greeting (a consent
-    they give or withdraw, which the birthday trigger reads).
+    given) their time zone, quiet hours, job-alert interests, how many newsletters and automatic messages a week
+    they want at most (`max_per_week`, None for no limit of their own), and whether they want a birthday greeting
+    (a consent they give or withdraw, which the birthday trigger reads).
 
     Turning a channel off is an unsubscribe (the same suppression as the link in every email); turning it back on
     undoes only their own unsubscribe, never a bounce or a complaint. The time zone is the record's own, which the
@@ -340,6 +346,8 @@ def portal_preferences_update(
     if timezone_name is not None:
         data["timezone"] = errors.capture(validate_timezone, timezone_name)
     start, end = _quiet_hours(*(quiet_hours or (None, None)), errors)
+    if max_per_week is not ... and max_per_week is not None and max_per_week not in ALLOWED_PER_WEEK:
+        errors.add("max_per_week", "Choose one of the options.")
     tags: list[str] | None = None
     if interests is not None:
         from rapport.careers.services import INTEREST_TAG_PREFIX
@@ -362,10 +370,14 @@ def portal_preferences_update(
     if tags is not None:
         data["tags"] = tags
     candidate = candidate_update(actor=None, candidate=candidate, data=data)
+    settings_row: dict[str, Any] = {}
     if quiet_hours is not None:
+        settings_row.update(quiet_hours_start=start, quiet_hours_end=end)
+    if max_per_week is not ...:
+        settings_row["max_per_week"] = max_per_week
+    if settings_row:
         PortalPreferences.objects.update_or_create(
-            candidate=candidate,
-            defaults={"quiet_hours_start": start, "quiet_hours_end": end, "updated_at": timezone.now()},
+            candidate=candidate, defaults={**settings_row, "updated_at": timezone.now()}
         )
     if birthday_greetings is not None:
         _birthday_consent_set(candidate, wanted=birthday_greetings)

@@ -26,6 +26,7 @@ from rapport.portal.selectors import (
     portal_birthday_greetings,
     portal_document_request_get,
     portal_document_requests,
+    portal_max_per_week,
     portal_message_text,
     portal_messages,
     portal_open_document_count,
@@ -239,6 +240,7 @@ def preferences(request: HttpRequest, candidate: Candidate) -> HttpResponse:
         "quiet_hours_start": quiet[0],
         "quiet_hours_end": quiet[1],
         "birthday_greetings": portal_birthday_greetings(candidate=candidate),
+        "max_per_week": portal_max_per_week(candidate=candidate),
     }
     initial.update({channel: bool(state) for channel, state in states.items()})
     initial.update(_interest_initial(candidate, options))
@@ -268,6 +270,7 @@ def preferences(request: HttpRequest, candidate: Candidate) -> HttpResponse:
                         "keywords": data["keywords"],
                     },
                     birthday_greetings=data["birthday_greetings"],
+                    max_per_week=data["max_per_week"],
                 )
             except ApplicationError as exc:
                 add_service_errors(form, exc)

@@ -179,6 +179,7 @@ def candidate_data_export(*, candidate: Candidate) -> dict[str, Any]:
     ]
     quiet = PortalPreferences.objects.filter(candidate=candidate).first()
     preferences = {
+        "max_messages_per_week": quiet.max_per_week if quiet is not None else None,
         "quiet_hours": (
             {"start": quiet.quiet_hours_start.isoformat(), "end": quiet.quiet_hours_end.isoformat()}
             if quiet is not None and quiet.quiet_hours_start is not None and quiet.quiet_hours_end is not None

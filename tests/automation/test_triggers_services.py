@@ -547,3 +547,46 @@ def test_a_rebooked_meeting_sends_only_the_new_bookings_reminders(world, quiet_d
     assert {r.status for due, r in by_time.items() if due < first} == {"skipped"}
     assert by_time[moved - timedelta(hours=24)].status == "done"
     assert Message.objects.filter(candidate=world["applicant"]).count() == 1
+
+
+# --- surveys --------------------------------------------------------------------------------------------------------
+
+
+def test_a_logged_meeting_sends_the_after_interview_survey_once_per_cool_down(recruiter, quiet_defaults):
+    from rapport.surveys.models import SurveyInvitation
+    from rapport.timeline.services import note_add
+
+    person = make_candidate(actor=recruiter, first_name="Grace", emails=["grace@example.org"])
+    trigger_create(
+        actor=recruiter,
+        data={
+            "name": "Interview survey",
+            "event": "meeting.logged",
+            "action": "send_survey",
+            "enabled": True,
+            "config": {"moment": "after_interview"},
+        },
+    )
+    _caught_up()
+
+    note_add(actor=recruiter, candidate=person, body="First interview", kind="meeting")
+    note_add(actor=recruiter, candidate=person, body="Second interview", kind="meeting")
+    triggers_consume()
+    trigger_runs_run_due()
+
+    invitation = SurveyInvitation.objects.get(candidate=person)
+    assert invitation.survey.moment == "after_interview"
+    runs = TriggerRun.objects.filter(trigger__name="Interview survey").order_by("id")
+    assert [r.status for r in runs] == [TriggerRunStatus.DONE, TriggerRunStatus.SKIPPED]
+    assert "had a survey lately" in runs[1].detail
+    assert Message.objects.filter(candidate=person, subject__isnull=False).count() == 1
+
+
+def test_a_survey_trigger_names_its_survey_or_moment(recruiter, quiet_defaults):
+    with pytest.raises(ValidationFailed) as bad:
+        trigger_create(
+            actor=recruiter,
+            data={"name": "Survey", "event": "meeting.logged", "action": "send_survey", "config": {"moment": "soon"}},
+        )
+
+    assert "config.moment" in bad.value.fields

@@ -204,6 +204,17 @@ def test_task_tag_and_pool_actions_take_their_own_inputs(recruiter):
     assert refused.status_code == 422 and 'id="id_tag_error"' in refused.content.decode()
 
 
+def test_a_survey_action_takes_its_moment_and_names_a_missing_one(recruiter):
+    client = _client(recruiter)
+
+    client.post("/triggers/new/", _form(name="Survey", action="send_survey", survey_moment="after_decision"))
+    refused = client.post("/triggers/new/", _form(name="No moment", action="send_survey"))
+
+    assert Trigger.objects.get(name="Survey").config == {"moment": "after_decision"}
+    assert refused.status_code == 422 and 'id="id_survey_moment_error"' in refused.content.decode()
+    assert not Trigger.objects.filter(name="No moment").exists()
+
+
 def test_switch_off_and_on_with_htmx_returns_the_switch(recruiter):
     trigger = _trigger(recruiter, _template(recruiter))
     client = _client(recruiter)

@@ -120,3 +120,32 @@ def test_the_compose_panel_warns_when_the_person_is_at_the_cap(recruiter):
     sent_before(recruiter, gil, timedelta(hours=3), now=now)
     body = client.get(f"/candidates/{gil.pk}/").content.decode()
     assert "Gil got 3 bulk or automated messages in the last 7 days (the cap is 3)" in body
+
+
+def test_a_person_who_asked_for_at_most_one_a_week_gets_one_even_where_the_installation_allows_more(
+    recruiter, smtp_server, settings
+):
+    from rapport.portal.models import PortalPreferences
+
+    now = tomorrow_utc(12)
+    once = person(recruiter, "Olu")
+    PortalPreferences.objects.create(candidate=once, max_per_week=1)
+    sent_before(recruiter, once, timedelta(days=2), now=now)
+    usual = person(recruiter, "Uma")
+    sent_before(recruiter, usual, timedelta(days=2), now=now)
+    held = queue(recruiter, once, MessageKind.AUTOMATED)
+    goes = queue(recruiter, usual, MessageKind.AUTOMATED)
+
+    outbox_deliver_due(now=now)
+
+    held.refresh_from_db()
+    goes.refresh_from_db()
+    assert goes.status == MessageStatus.SENT
+    assert held.status == MessageStatus.SCHEDULED and held.next_attempt_at == now + timedelta(days=5)
+    assert held.deferred_reason.startswith("Frequency cap (1 bulk or automated message per 7 days, as they asked)")
+
+    # With the installation's cap off, the person's own still holds.
+    settings.RAPPORT_FREQUENCY_CAP = 0
+    outbox_deliver_due(now=now + timedelta(days=1))
+    held.refresh_from_db()
+    assert held.status == MessageStatus.SCHEDULED

@@ -194,6 +194,25 @@ def test_a_birthday_greeting_is_a_consent_the_person_gives_and_takes_back(portal
     assert Activity.objects.filter(candidate=person, type="consent.withdrawn").exists()
 
 
+def test_how_often_we_may_write_is_saved_and_a_made_up_choice_is_named(portal_client, person):
+    from rapport.portal.models import PortalPreferences
+
+    response = portal_client.post(
+        "/portal/preferences/", {"preferred_channel": "email", "email": "on", "max_per_week": "1"}
+    )
+
+    assert response.status_code == 302
+    assert PortalPreferences.objects.get(candidate=person).max_per_week == 1
+    refused = portal_client.post(
+        "/portal/preferences/", {"preferred_channel": "email", "email": "on", "max_per_week": "50"}
+    )
+    assert refused.status_code in (200, 422)
+    assert 'id="id_max_per_week_error"' in refused.content.decode()
+    assert PortalPreferences.objects.get(candidate=person).max_per_week == 1
+    portal_client.post("/portal/preferences/", {"preferred_channel": "email", "email": "on", "max_per_week": ""})
+    assert PortalPreferences.objects.get(candidate=person).max_per_week is None
+
+
 def test_opting_back_in_never_undoes_a_bounce(portal_client, person):
     from rapport.messaging.services import suppression_add
 
