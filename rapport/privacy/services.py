@@ -184,7 +184,7 @@ def candidate_data_export(*, candidate: Candidate) -> dict[str, Any]:
             {"start": quiet.quiet_hours_start.isoformat(), "end": quiet.quiet_hours_end.isoformat()}
             if quiet is not None and quiet.quiet_hours_start is not None and quiet.quiet_hours_end is not None
             else None
-        )
+        ),
     }
     # Only attributed answers are the person's: anonymous ones were never linked to them.
     surveys = [
