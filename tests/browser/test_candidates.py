@@ -105,6 +105,8 @@ def test_keyboard_moves_through_the_list_and_opens_a_person(signed_in_page, peop
     expect(page.locator("[data-row].is-cursor")).to_contain_text("Alan Turing")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/candidates/{people['alan'].pk}/$"))
+    # The URL changes when the profile starts loading; its shortcuts listen once its script has run.
+    page.wait_for_load_state()
     page.keyboard.press("e")
     expect(page).to_have_url(re.compile(rf"/candidates/{people['alan'].pk}/edit/$"))
 
