@@ -699,22 +699,70 @@ def outbox_deliver_due(*, limit: int = DELIVERY_BATCH, now: datetime | None = No
             recent[message.candidate_id].append(now)
         ready.append(message)
     with Transports(sessions=settings.RAPPORT_DELIVERY_CONNECTIONS) as transports:
-        for message, outcome in transports.send_all(ready):
-            if isinstance(outcome, DeliveryError):
-                settled += _settle_failure(message, outcome, now=timezone.now())
-                continue
-            settled += _settle(
-                message,
-                activity="message.sent",
-                tried=True,
-                status=MessageStatus.SENT,
-                sent_at=timezone.now(),
-                provider_message_id=outcome or "",
-                last_error="",
-                deferred_reason="",
-                next_attempt_at=None,
-            )
+        for finished in transports.send_all(ready):
+            sent: list[tuple[Message, str]] = []
+            for message, outcome in finished:
+                if isinstance(outcome, DeliveryError):
+                    settled += _settle_failure(message, outcome, now=timezone.now())
+                else:
+                    sent.append((message, outcome or ""))
+            settled += _settle_sent(sent)
     return settled
+
+
+def _settle_sent(sent: list[tuple[Message, str]]) -> int:
+    """Record a group of messages the server accepted: one transaction, one commit, one insert of their events.
+
+    Recording runs on the worker's own thread; at one commit per message it was the pace of delivery, with the
+    sending threads' results queueing behind it. A group is what finished while the previous one was recorded.
+    """
+    if not sent:
+        return 0
+    sent_at = timezone.now()
+    by_claim: dict[str, list[tuple[Message, str]]] = {}
+    for message, provider_id in sent:
+        by_claim.setdefault(message.claim_token, []).append((message, provider_id))
+    quote = connection.ops.quote_name
+    table = quote(Message._meta.db_table)
+    recorded: list[tuple[Message, str]] = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for token, group in by_claim.items():
+            ids = [message.pk for message, _ in group]
+            placeholders = ", ".join(["%s"] * len(ids))
+            # Only rows this run still holds: a lease that ran out may have passed a message to another run.
+            cursor.execute(
+                f"UPDATE {table} SET attempts = attempts + 1, claim_token = '', status = %s, sent_at = %s, "
+                "last_error = '', deferred_reason = '', next_attempt_at = NULL "
+                f"WHERE id IN ({placeholders}) AND claim_token = %s AND status = %s RETURNING id",
+                [MessageStatus.SENT.value, sent_at, *ids, token, MessageStatus.SENDING.value],
+            )
+            still_ours = {row[0] for row in cursor.fetchall()}
+            recorded += [(message, provider_id) for message, provider_id in group if message.pk in still_ours]
+        with_provider_ids = [(provider_id, message.pk) for message, provider_id in recorded if provider_id]
+        if with_provider_ids:
+            cursor.executemany(f"UPDATE {table} SET provider_message_id = %s WHERE id = %s", with_provider_ids)
+        insert_records(
+            Activity,
+            [
+                {
+                    "type": "message.sent",
+                    "candidate_id": message.candidate_id,
+                    "application_id": message.application_id,
+                    "job_id": message.job_id,
+                    "actor_id": message.sent_by_id,
+                    "occurred_at": sent_at,
+                    "payload": _activity_payload(message, status=MessageStatus.SENT.value, reason=None),
+                }
+                for message, _ in recorded
+            ],
+        )
+    for message, provider_id in recorded:
+        message.attempts += 1
+        message.claim_token = ""
+        message.status, message.sent_at, message.provider_message_id = MessageStatus.SENT, sent_at, provider_id
+        message.last_error = message.deferred_reason = ""
+        message.next_attempt_at = None
+    return len(recorded)
 
 
 def _settle_failure(message: Message, exc: DeliveryError, *, now: datetime) -> bool:

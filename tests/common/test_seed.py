@@ -241,3 +241,28 @@ def test_a_country_filter_narrows_the_search_without_losing_anyone(seeded, recru
     assert set(narrowed.ids) == set(scope.filter(pk__in=plain.ids).values_list("id", flat=True))
     listed = candidate_list(user=recruiter, filters={"q": "engineer OR manager OR sales", "country": country})
     assert [c.pk for c in listed.items] == narrowed.ids[:50]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="facet words live in the PostgreSQL document only")
+def test_a_bulk_load_with_triggers_off_still_writes_the_facet_words(db, recruiter):
+    """A large seed loads with session_replication_role = replica, where the facet trigger does not fire."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+    try:
+        seed(SeedOptions(candidates=120, jobs=5, applications=150, events=600, seed=5))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+    person = Candidate.objects.exclude(country="").order_by("id").first()
+    listed = candidate_list(
+        user=recruiter,
+        filters={"q": person.last_name, "country": person.country, "status": person.relationship_status},
+    )
+    assert person.pk in [c.pk for c in listed.items]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM search_candidate_document d JOIN candidates_candidate c ON c.id = d.candidate_id "
+            "WHERE NOT d.document @@ to_tsquery('simple', 'zzcountry' || lower(c.country))"
+        )
+        assert cursor.fetchone()[0] == 0

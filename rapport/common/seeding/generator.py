@@ -1203,12 +1203,16 @@ class Generator:
             "(candidate_id bigint, name text, contact text, work text, skills text, notes text)"
         )
         w.insert("seed_search_staging", ("candidate_id", "name", "contact", "work", "skills", "notes"), documents)
-        # The same weights as index_documents: name and contact A, work and skills B, notes D.
+        # The same weights as index_documents: name and contact A, work and skills B, notes D. The facet words are
+        # added here too: a large load runs with triggers off (session_replication_role), and the trigger that
+        # would add them (search migration 0002) does not fire then. Where it does fire it writes the same words.
         w.execute(
-            "INSERT INTO search_candidate_document (candidate_id, document) SELECT candidate_id, "
-            "setweight(to_tsvector('simple', name), 'A') || setweight(to_tsvector('simple', contact), 'A') || "
-            "setweight(to_tsvector('simple', work), 'B') || setweight(to_tsvector('simple', skills), 'B') || "
-            "setweight(to_tsvector('simple', notes), 'D') FROM seed_search_staging"
+            "INSERT INTO search_candidate_document (candidate_id, document) SELECT s.candidate_id, "
+            "setweight(to_tsvector('simple', s.name), 'A') || setweight(to_tsvector('simple', s.contact), 'A') || "
+            "setweight(to_tsvector('simple', s.work), 'B') || setweight(to_tsvector('simple', s.skills), 'B') || "
+            "setweight(to_tsvector('simple', s.notes), 'D') || "
+            "search_candidate_facets(c.country, c.relationship_status) "
+            "FROM seed_search_staging s JOIN candidates_candidate c ON c.id = s.candidate_id"
         )
         w.execute("TRUNCATE seed_search_staging")
 

@@ -6,7 +6,7 @@ outbox row at a time and returns the provider's id for it (or None), raising `De
 
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from importlib import import_module
 from types import TracebackType
 from typing import Protocol, Self
@@ -85,8 +85,12 @@ class Transports:
     def send(self, message: Message) -> str | None:
         return self._transport(message.channel).send(message)
 
-    def send_all(self, messages: list[Message]) -> Iterator[tuple[Message, str | None | DeliveryError]]:
-        """Send each message; yields (message, provider id or the DeliveryError) as each one finishes.
+    def send_all(self, messages: list[Message]) -> Iterator[list[tuple[Message, str | None | DeliveryError]]]:
+        """Send each message; yields, as sends finish, every (message, provider id or DeliveryError) finished so far.
+
+        The caller records each group in one transaction. A group holds only what had already finished when the
+        previous group was recorded, so no accepted message waits for a send still in flight: the groups grow
+        only when recording is the slower side.
 
         Once a channel's provider cannot be reached at all, the messages of that channel not yet started get the
         same error without trying, so a dead server costs one timeout rather than one per message.
@@ -105,11 +109,12 @@ class Transports:
 
         if self.sessions == 1 or len(messages) < 2:
             for message in messages:
-                yield message, attempt(message)
+                yield [(message, attempt(message))]
             return
         with ThreadPoolExecutor(
             max_workers=min(self.sessions, len(messages)), thread_name_prefix="rapport-send"
         ) as pool:
-            futures = {pool.submit(attempt, message): message for message in messages}
-            for future in as_completed(futures):
-                yield futures[future], future.result()
+            pending = {pool.submit(attempt, message): message for message in messages}
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                yield [(pending.pop(future), future.result()) for future in finished]
