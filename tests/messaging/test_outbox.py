@@ -285,3 +285,39 @@ def test_erasing_a_person_blanks_their_messages_and_stops_pending_ones(admin_use
     assert waiting.status == MessageStatus.SUPPRESSED
     assert outbox_deliver_due(now=_later(3600)) == 0
     assert len(smtp_server.messages) == 1
+
+
+def test_every_message_of_a_batch_sent_over_several_connections_is_recorded_once(
+    recruiter, person, smtp_server, settings
+):
+    settings.RAPPORT_DELIVERY_CONNECTIONS = 4
+    queued = [message_send(actor=recruiter, candidate=person, subject=f"Hi {n}", body="Hello") for n in range(30)]
+
+    assert outbox_deliver_due() == 30
+
+    assert sorted(m["Subject"] for m in smtp_server.messages) == sorted(f"Hi {n}" for n in range(30))
+    rows = Message.objects.filter(pk__in=[m.pk for m in queued])
+    assert {(m.status, m.attempts, m.claim_token, m.sent_at is not None) for m in rows} == {
+        (MessageStatus.SENT, 1, "", True)
+    }
+    events = Activity.objects.filter(candidate=person, type="message.sent")
+    assert sorted(e.payload["message_id"] for e in events) == sorted(m.pk for m in queued)
+    assert {e.payload["status"] for e in events} == {"sent"}
+
+
+def test_a_send_is_not_recorded_over_a_run_that_took_the_message_over(recruiter, person):
+    from rapport.messaging.services import _claim_due, _settle_sent
+
+    first = message_send(actor=recruiter, candidate=person, subject="First", body="Hello")
+    second = message_send(actor=recruiter, candidate=person, subject="Second", body="Hello")
+    claimed = _claim_due(limit=10, now=timezone.now())
+    # This run's lease ran out while it was sending, and another run claimed the second message.
+    Message.objects.filter(pk=second.pk).update(claim_token="another-run")
+
+    assert _settle_sent([(message, f"provider-{message.pk}") for message in claimed]) == 1
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == MessageStatus.SENT and first.provider_message_id == f"provider-{first.pk}"
+    assert second.status == MessageStatus.SENDING and second.claim_token == "another-run"
+    assert [e.payload["message_id"] for e in Activity.objects.filter(type="message.sent")] == [first.pk]
