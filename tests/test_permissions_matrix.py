@@ -32,6 +32,7 @@ from rapport.candidates.services import (
     pool_create,
     segment_create,
 )
+from rapport.careers.selectors import application_screening, job_question_get_for_user
 from rapport.common.errors import NotFound, PermissionDenied
 from rapport.jobs.selectors import job_get_for_user
 from rapport.jobs.services import job_create
@@ -65,6 +66,9 @@ VISIBILITY = {
     "sequence": [Y, Y, N, N, N],
     # Triggers too: other roles neither see nor change them.
     "trigger": [Y, Y, N, N, N],
+    # A job's screening questions follow the job; an application's answers follow the application.
+    "screening_question": [Y, Y, Y, Y, N],
+    "screening_answer": [Y, Y, Y, Y, N],
 }
 
 OK, NO, NF = "allowed", "denied", "not_found"
@@ -97,6 +101,9 @@ VERBS = {
     "edit_trigger": [OK, OK, NF, NF, NF],
     # A job's screening questions: managed with the job, by those who manage jobs; the outsider cannot see the job.
     "add_screening_question": [OK, OK, NO, NO, NF],
+    "edit_screening_question": [OK, OK, NO, NO, NF],
+    "move_screening_question": [OK, OK, NO, NO, NF],
+    "remove_screening_question": [OK, OK, NO, NO, NF],
 }
 
 
@@ -121,8 +128,19 @@ def scene(world):
             "steps": [{"type": "message", "channel": "sms", "template_id": template.pk}],
         },
     )
+    from rapport.careers.models import ScreeningAnswer
+    from rapport.careers.services import job_question_create
+
+    question = job_question_create(
+        actor=recruiter, job=world["job"], data={"text": "Can you work in the EU?", "kind": "yes_no"}
+    )
+    screening_answer = ScreeningAnswer.objects.create(
+        application=world["application"], question=question, question_text=question.text, answer="yes"
+    )
     return {
         **world,
+        "screening_question": question,
+        "screening_answer": screening_answer,
         "pool": pool,
         "segment": segment,
         "template": template,
@@ -148,7 +166,17 @@ LOOKUPS: dict[str, Callable] = {
     "task": lambda user, s: task_get_for_user(user=user, task_id=s["task"].pk),
     "sequence": lambda user, s: sequence_get_for_user(user=user, sequence_id=s["sequence"].pk),
     "trigger": lambda user, s: trigger_get_for_user(user=user, trigger_id=s["trigger"].pk),
+    "screening_question": lambda user, s: job_question_get_for_user(
+        user=user, job_id=s["job"].pk, question_id=s["screening_question"].pk
+    ),
+    "screening_answer": lambda user, s: _screening_answer(user, s),
 }
+
+
+def _screening_answer(user, s):
+    # As GET /applications/{id}/answers reads them: through the application the user can see.
+    application = application_get_for_user(user=user, application_id=s["application"].pk)
+    return next(a for a in application_screening(application_id=application.pk) if a.pk == s["screening_answer"].pk)
 
 
 def _edit(user, s):
@@ -270,8 +298,33 @@ def _add_screening_question(user, s):
     job_question_create(actor=user, job=job, data={"text": "Can you work in Berlin?", "kind": "yes_no"})
 
 
+def _edit_screening_question(user, s):
+    from rapport.careers.services import job_question_update
+
+    question = job_question_get_for_user(user=user, job_id=s["job"].pk, question_id=s["screening_question"].pk)
+    job_question_update(actor=user, question=question, data={"required": True})
+
+
+def _move_screening_question(user, s):
+    from rapport.careers.services import job_question_create, job_question_move
+
+    job_question_create(actor=s["recruiter"], job=s["job"], data={"text": "Notice period?", "kind": "text"})
+    question = job_question_get_for_user(user=user, job_id=s["job"].pk, question_id=s["screening_question"].pk)
+    job_question_move(actor=user, question=question, direction="down")
+
+
+def _remove_screening_question(user, s):
+    from rapport.careers.services import job_question_delete
+
+    question = job_question_get_for_user(user=user, job_id=s["job"].pk, question_id=s["screening_question"].pk)
+    job_question_delete(actor=user, question=question)
+
+
 ACTIONS: dict[str, Callable] = {
     "add_screening_question": _add_screening_question,
+    "edit_screening_question": _edit_screening_question,
+    "move_screening_question": _move_screening_question,
+    "remove_screening_question": _remove_screening_question,
     "edit_candidate": _edit,
     "merge_candidates": _merge,
     "erase_candidate": _erase,

@@ -120,6 +120,9 @@ def _mount_routers() -> None:
     from rapport.surveys.api import router as surveys_router
 
     api.add_router("", surveys_router)
+    from rapport.careers.api import router as questions_router
+
+    api.add_router("", questions_router)
 
 
 _mount_routers()

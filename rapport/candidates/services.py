@@ -5,7 +5,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -38,6 +37,7 @@ from rapport.candidates.normalise import (
     validate_country,
     validate_timezone,
 )
+from rapport.candidates.uploads import FileType, UploadRule, attachment_store
 from rapport.common.errors import Duplicate, FieldErrors, NotFound, ValidationFailed
 from rapport.search import backends as search_backend
 from rapport.timeline.models import Activity, Note
@@ -722,27 +722,18 @@ def candidate_erase(*, actor: User | None, candidate: Candidate) -> None:
     audit_record(actor=actor, action="erase", object_type="candidate", object_id=candidate.pk)
 
 
-def _check_upload(upload: UploadedFile) -> tuple[str, str]:
-    max_bytes = settings.RAPPORT_MAX_UPLOAD_MB * 1024 * 1024
+def _upload_rule(upload: UploadedFile) -> UploadRule:
+    """The profile's rule: the name's ending picks the type, and the contents must begin as that type's files do."""
     suffix = Path(upload.name or "").suffix.lower()
     if suffix not in ALLOWED_ATTACHMENT_TYPES:
         raise ValidationFailed.single(
             "file",
             f"{suffix or 'This file type'} is not accepted. Upload a PDF, Word, ODT, RTF, text or image file.",
         )
-    if upload.size > max_bytes:
-        raise ValidationFailed.single(
-            "file",
-            f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is {settings.RAPPORT_MAX_UPLOAD_MB} MB.",
-        )
-    if upload.size == 0:
-        raise ValidationFailed.single("file", "The file is empty.")
-    head = upload.read(8)
-    upload.seek(0)
-    magic = _MAGIC.get(suffix)
-    if magic and not head.startswith(magic):
-        raise ValidationFailed.single("file", f"The file's contents are not a real {suffix} file.")
-    return suffix, ALLOWED_ATTACHMENT_TYPES[suffix]
+    file_type = FileType(ALLOWED_ATTACHMENT_TYPES[suffix], suffix, _MAGIC.get(suffix, b""))
+    return UploadRule(
+        types={suffix: file_type}, field="file", refusal=f"The file's contents are not a real {suffix} file."
+    )
 
 
 @transaction.atomic
@@ -752,18 +743,11 @@ def attachment_add(
     ensure(actor, Capability.EDIT_CANDIDATES)
     if kind not in AttachmentKind.values:
         raise ValidationFailed.single("kind", "Choose résumé, cover letter or other.")
-    _, content_type = _check_upload(upload)
+    rule = _upload_rule(upload)
     name = Path(upload.name).name[:255]
-    attachment = Attachment(
-        candidate=candidate,
-        original_name=name,
-        content_type=content_type,
-        size=upload.size,
-        kind=kind,
-        uploaded_by=actor,
+    attachment = attachment_store(
+        candidate=candidate, upload=upload, rule=rule, kind=kind, uploaded_by=actor, name=name
     )
-    attachment.file.save(name, upload, save=False)
-    attachment.save()
     activity_record(
         type="document.uploaded",
         candidate=candidate,

@@ -6,9 +6,7 @@ screening questions (`job_question_*`), which acts for a signed-in user and chec
 """
 
 import logging
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +27,7 @@ from rapport.candidates.models import (
     TalentPool,
 )
 from rapport.candidates.services import candidate_clean, candidate_create, candidate_update
+from rapport.candidates.uploads import DOCX, PDF, UploadRule, attachment_store, upload_type
 from rapport.careers.models import ApplyFormStat, JobQuestion, QuestionKind, ScreeningAnswer
 from rapport.common.errors import Duplicate, FieldErrors, ValidationFailed
 from rapport.jobs.models import Job, JobStatus
@@ -49,10 +48,11 @@ MAX_QUESTION = 300
 MAX_CHOICE = 200
 MAX_CHOICES = 20
 MAX_QUESTIONS = 30
-RESUME_TYPES = {
-    "pdf": ("application/pdf", ".pdf"),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
-}
+RESUME_RULE = UploadRule(
+    types={"pdf": PDF, "docx": DOCX},
+    field="resume",
+    refusal="Upload your résumé as a PDF or a Word (.docx) file.",
+)
 # Used when the organisation has no "Application received" template of its own.
 FALLBACK_SUBJECT = "We received your application for {{ job.title }}"
 FALLBACK_BODY = (
@@ -65,28 +65,7 @@ FALLBACK_BODY = (
 
 def resume_type(upload: UploadedFile) -> str:
     """ "pdf" or "docx", judged by the file's contents (never its name); raises ValidationFailed on "resume"."""
-    max_mb = settings.RAPPORT_MAX_UPLOAD_MB
-    if upload.size == 0:
-        raise ValidationFailed.single("resume", "The file is empty.")
-    if upload.size > max_mb * 1024 * 1024:
-        raise ValidationFailed.single(
-            "resume", f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is {max_mb} MB."
-        )
-    upload.seek(0)
-    head = upload.read(5)
-    upload.seek(0)
-    if head == b"%PDF-":
-        return "pdf"
-    if head.startswith(b"PK"):
-        try:
-            with zipfile.ZipFile(upload) as archive:
-                if "word/document.xml" in archive.namelist():
-                    return "docx"
-        except (zipfile.BadZipFile, OSError, ValueError):
-            pass
-        finally:
-            upload.seek(0)
-    raise ValidationFailed.single("resume", "Upload your résumé as a PDF or a Word (.docx) file.")
+    return upload_type(upload, rule=RESUME_RULE)
 
 
 def _person_fields(data: dict[str, Any], errors: FieldErrors, *, require_last_name: bool = False) -> dict[str, Any]:
@@ -233,28 +212,19 @@ class ApplyOutcome:
     already_applied: bool
 
 
-def _save_resume(*, candidate: Candidate, upload: UploadedFile, kind: str) -> Attachment:
-    content_type, suffix = RESUME_TYPES[kind]
-    stem = Path(upload.name or "resume").stem[:200] or "resume"
-    name = f"{stem}{suffix}"
-    attachment = Attachment(
+def _save_resume(*, candidate: Candidate, upload: UploadedFile) -> Attachment:
+    attachment = attachment_store(
         candidate=candidate,
-        original_name=name,
-        content_type=content_type,
-        size=upload.size,
+        upload=upload,
+        rule=RESUME_RULE,
         kind=AttachmentKind.RESUME,
         uploaded_by=None,
+        default_stem="resume",
     )
-    attachment.file.save(name, upload, save=False)
-    try:
-        attachment.save()
-    except Exception:
-        attachment.file.delete(save=False)
-        raise
     activity_record(
         type="document.uploaded",
         candidate=candidate,
-        payload={"attachment_id": attachment.pk, "name": name, "kind": AttachmentKind.RESUME},
+        payload={"attachment_id": attachment.pk, "name": attachment.original_name, "kind": AttachmentKind.RESUME},
     )
     return attachment
 
@@ -277,14 +247,10 @@ def application_submit(
     errors = FieldErrors()
     fields = _person_fields(data, errors, require_last_name=True)
     screening = _screening_answers(job, answers or {}, errors)
-    kind = None
     if resume is None:
         errors.add("resume", "Attach your résumé (PDF or Word .docx).")
     else:
-        try:
-            kind = resume_type(resume)
-        except ValidationFailed as exc:
-            errors.add("resume", exc.fields["resume"][0])
+        errors.capture(resume_type, resume)
     _consent_check(consent, errors)
     errors.raise_if_any()
     source = source or "careers"
@@ -313,7 +279,7 @@ def application_submit(
         )
         _bump(job_id=job.pk, source=source, field="submitted")
         # Last, so a failure before it leaves no file on disk; the upload is only saved with its row.
-        _save_resume(candidate=candidate, upload=resume, kind=kind)
+        _save_resume(candidate=candidate, upload=resume)
         application_id = application.pk
         # Robust: the application is saved by then, so a failing email must not turn the visitor's answer into an error.
         transaction.on_commit(lambda: application_acknowledge(application_id=application_id), robust=True)
@@ -512,10 +478,15 @@ def job_question_create(*, actor: User, job: Job, data: dict[str, Any]) -> JobQu
 
 @transaction.atomic
 def job_question_update(*, actor: User, question: JobQuestion, data: dict[str, Any]) -> JobQuestion:
-    """Change a question; answers already given keep the wording the applicant saw."""
+    """Change a question; answers already given keep the wording the applicant saw.
+
+    Fields left out of `data` keep their values (as an API PATCH sends only what changes), and the whole question
+    is checked again, since one change can make another field wrong (a knock-out answer on a text question).
+    """
     ensure(actor, Capability.MANAGE_JOBS)
-    fields = _question_clean(data)
     before = _question_audit(question)
+    current = {name: before[name] for name in ("text", "kind", "choices", "required", "knockout_answer")}
+    fields = _question_clean({**current, **data})
     for name, value in fields.items():
         setattr(question, name, value)
     question.save(update_fields=list(fields))

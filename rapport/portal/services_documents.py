@@ -6,13 +6,10 @@ on rows the portal selectors already scoped to them.
 """
 
 import json
-import zipfile
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +17,7 @@ from django.utils import timezone
 from rapport.accounts.models import User
 from rapport.accounts.permissions import Capability, ensure
 from rapport.candidates.models import Attachment, AttachmentKind, Candidate
+from rapport.candidates.uploads import DOCX, JPEG, PDF, PNG, UploadRule, attachment_store
 from rapport.common.errors import Conflict, FieldErrors, ValidationFailed
 from rapport.pipeline.models import Application
 from rapport.portal.models import DocumentRequest, DocumentRequestStatus, SharedFeedback
@@ -30,13 +28,12 @@ MAX_DOCUMENT_NAME = 120
 MAX_INSTRUCTIONS = 2_000
 MAX_FEEDBACK = 5_000
 UPLOADS_PER_HOUR = 20
-# What a requested document may be, judged by its contents: (content type, the suffix its stored name gets).
-DOCUMENT_TYPES = {
-    "pdf": ("application/pdf", ".pdf"),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
-    "jpeg": ("image/jpeg", ".jpg"),
-    "png": ("image/png", ".png"),
-}
+# What a requested document may be, judged by its contents.
+DOCUMENT_RULE = UploadRule(
+    types={"pdf": PDF, "docx": DOCX, "jpeg": JPEG, "png": PNG},
+    field="file",
+    refusal="Upload a PDF, a Word (.docx) file, or a JPEG or PNG image.",
+)
 
 
 def _plain(value: Any) -> str:
@@ -49,37 +46,6 @@ def _literal(text: str) -> str:
     """A value placed in a message body as a template string literal, so braces in it are never read as template
     syntax (a document called "{{ candidate.email }}" stays those characters)."""
     return "{{ " + json.dumps(text, ensure_ascii=False) + " }}"
-
-
-def document_type(upload: UploadedFile) -> str:
-    """ "pdf", "docx", "jpeg" or "png", judged by the file's contents (never its name); raises on "file"."""
-    max_mb = settings.RAPPORT_MAX_UPLOAD_MB
-    if upload.size == 0:
-        raise ValidationFailed.single("file", "The file is empty.")
-    if upload.size > max_mb * 1024 * 1024:
-        raise ValidationFailed.single(
-            "file", f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is {max_mb} MB."
-        )
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head == b"\x89PNG\r\n\x1a\n":
-        return "png"
-    if head.startswith(b"PK"):
-        # The same check as résumés: a zip is a Word document only when it holds word/document.xml.
-        try:
-            with zipfile.ZipFile(upload) as archive:
-                if "word/document.xml" in archive.namelist():
-                    return "docx"
-        except (zipfile.BadZipFile, OSError, ValueError):
-            pass
-        finally:
-            upload.seek(0)
-    raise ValidationFailed.single("file", "Upload a PDF, a Word (.docx) file, or a JPEG or PNG image.")
 
 
 @dataclass(frozen=True)
@@ -207,24 +173,9 @@ def document_upload(*, candidate: Candidate, document_request: DocumentRequest, 
         raise Conflict("We already have this document. To change it, send the team a message.")
     if _count(f"upload:{candidate.pk}", 3600) > UPLOADS_PER_HOUR:
         raise RateLimitExceeded("You uploaded several files in a short time. Please wait a little and try again.")
-    kind = document_type(upload)
-    content_type, suffix = DOCUMENT_TYPES[kind]
-    stem = Path(upload.name or "document").stem[:200] or "document"
-    stored_name = f"{stem}{suffix}"
-    attachment = Attachment(
-        candidate=candidate,
-        original_name=stored_name,
-        content_type=content_type,
-        size=upload.size,
-        kind=AttachmentKind.OTHER,
-        uploaded_by=None,
+    attachment = attachment_store(
+        candidate=candidate, upload=upload, rule=DOCUMENT_RULE, kind=AttachmentKind.OTHER, uploaded_by=None
     )
-    attachment.file.save(stored_name, upload, save=False)
-    try:
-        attachment.save()
-    except Exception:
-        attachment.file.delete(save=False)
-        raise
     now = timezone.now()
     locked.status = DocumentRequestStatus.RECEIVED
     locked.attachment = attachment
@@ -239,7 +190,7 @@ def document_upload(*, candidate: Candidate, document_request: DocumentRequest, 
         occurred_at=now,
         payload={
             "attachment_id": attachment.pk,
-            "name": stored_name,
+            "name": attachment.original_name,
             "kind": AttachmentKind.OTHER,
             "request_id": locked.pk,
             "request": locked.name,
