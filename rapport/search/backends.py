@@ -183,7 +183,7 @@ def search(
         capped = total > COUNT_LIMIT
         ranked = total <= RANK_LIMIT and not capped
         if ranked and connection.vendor != "sqlite":
-            order, order_params = "ts_rank_cd(s.document, to_tsquery('simple', %s)) DESC, s.id DESC", [match_params[0]]
+            order, order_params = "ts_rank(s.document, to_tsquery('simple', %s)) DESC, s.id DESC", [match_params[0]]
         else:
             order, order_params = ("s.score, s.id DESC" if ranked else "s.id DESC"), []
         cursor.execute(
@@ -225,7 +225,7 @@ def _scoped_search(
             ids = [row[0] for row in rows[offset : offset + limit]]
         else:
             cursor.execute(
-                "SELECT candidate_id, ts_rank_cd(document, to_tsquery('simple', %s)) "
+                "SELECT candidate_id, ts_rank(document, to_tsquery('simple', %s)) "
                 "FROM search_candidate_document WHERE candidate_id = ANY(%s)",
                 [engine_query, [row[0] for row in rows]],
             )
