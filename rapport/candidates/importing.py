@@ -666,6 +666,18 @@ class _BatchResult:
         self.tags.update(other.tags)
 
 
+def _commit_without_waiting_for_disk() -> None:
+    """PostgreSQL: this batch's commit returns before its WAL reaches the disk.
+
+    A batch and the job's progress commit together, so a server crash can only lose whole last batches along with
+    the progress that counted them, and the job resumes from the last batch that was kept. Nothing is half-written
+    and the database stays consistent; the import no longer waits for a disk flush twenty times per 20,000 rows.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
 def _owners(model: type, column: str, values: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     items = sorted(values)
@@ -774,7 +786,9 @@ class _Importer:
         now = timezone.now()
         created, documents = self._create(fresh, now, result)
         merged_ids = self._apply_merges(targets, now, result)
-        search_backend.index_documents([*documents, *(build_documents(merged_ids) if merged_ids else [])])
+        search_backend.index_documents(documents, new=True)
+        if merged_ids:
+            search_backend.index_documents(build_documents(merged_ids))
         result.created = len(created)
         return result
 
@@ -937,6 +951,7 @@ class _Importer:
     def run_batch(self, people: list[_Person], issues: list[dict], rows_seen: int) -> None:
         try:
             with transaction.atomic():
+                _commit_without_waiting_for_disk()
                 result = self.write(people)
                 result.issues[:0] = issues
                 self._save_progress(result, rows_seen)

@@ -52,13 +52,16 @@ def _postgres_match_sql(node: Node) -> tuple[str, list]:
     )
 
 
-def index_documents(documents: Iterable[CandidateDocument]) -> None:
-    """Replace the index entries of these candidates (delete + insert keeps both engines simple)."""
+def index_documents(documents: Iterable[CandidateDocument], *, new: bool = False) -> None:
+    """Replace the index entries of these candidates (delete + insert keeps both engines simple).
+
+    `new` says the candidates were created in this transaction, so they have no entries to delete yet.
+    """
     docs = list(documents)
     if not docs:
         return
-    ids = [d.candidate_id for d in docs]
-    remove_documents(ids)
+    if not new:
+        remove_documents([d.candidate_id for d in docs])
     rows = [
         (
             d.candidate_id,
