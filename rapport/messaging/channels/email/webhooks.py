@@ -7,10 +7,16 @@ replace `post` so that each event goes straight to `message_provider_event_recor
 for a request that fails the check; 400 for an authentic one that cannot be read; 404 for a provider that is not
 set up; never a 500 for bad input. Refused and unreadable requests are rate-limited per client address; accepted
 ones are not, because a bulk send's events come in bursts from a few provider addresses.
+
+A provider that signs its requests (Mailgun, Postal; SendGrid's event webhook and Resend once their key is set)
+proves each one by its signature; the basic auth of RAPPORT_WEBHOOK_SECRET, when set, is checked as well. A
+provider that can sign but has neither its key nor the basic auth configured is not in service (404) rather than
+open to anyone.
 """
 
 import hashlib
 import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
@@ -21,6 +27,7 @@ from anymail.exceptions import (
     AnymailAPIError,
     AnymailConfigurationError,
     AnymailError,
+    AnymailInsecureWebhookWarning,
     AnymailWebhookValidationFailure,
 )
 from anymail.inbound import AnymailInboundMessage
@@ -29,6 +36,7 @@ from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView, AmazonSESTr
 from anymail.webhooks.brevo import BrevoInboundWebhookView, BrevoTrackingWebhookView
 from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
 from anymail.webhooks.mailjet import MailjetInboundWebhookView, MailjetTrackingWebhookView
+from anymail.webhooks.postal import PostalInboundWebhookView, PostalTrackingWebhookView
 from anymail.webhooks.postmark import PostmarkInboundWebhookView, PostmarkTrackingWebhookView
 from anymail.webhooks.resend import ResendInboundWebhookView, ResendTrackingWebhookView
 from anymail.webhooks.sendgrid import SendGridInboundWebhookView, SendGridTrackingWebhookView
@@ -41,11 +49,15 @@ from django.views.decorators.csrf import csrf_exempt
 
 from rapport.api.auth import throttle_address
 from rapport.api.errors import RateLimited
+from rapport.messaging.channels.email import standard_webhooks
 from rapport.messaging.channels.email.inbound import inbound_email_accept
 from rapport.messaging.channels.email.transport import METADATA_MESSAGE_ID
 from rapport.messaging.services_provider import ProviderEvent, message_provider_event_record
 
 logger = logging.getLogger(__name__)
+
+# _serve decides which requests may come without basic auth; anymail's warning would call signed webhooks open.
+warnings.filterwarnings("ignore", category=AnymailInsecureWebhookWarning)
 
 # What a payload can make anymail's parsers throw once the request is authentic: the provider's (or a misrouted
 # webhook's) fault, so the answer is 400, not 500.
@@ -93,6 +105,8 @@ class Provider:
     soft_bounce: Callable[[AnymailTrackingEvent], bool] = lambda event: False
     # Whether the inbound event id names the mail (Postmark's MessageID) rather than one delivery of the webhook.
     inbound_id_names_the_mail: bool = True
+    # Our kind for an event anymail leaves unknown or names differently from the other providers; None keeps anymail's.
+    kind_of: Callable[[AnymailTrackingEvent], str | None] = lambda event: None
 
 
 def _esp(event: AnymailTrackingEvent) -> Any:
@@ -107,7 +121,7 @@ def _fingerprint(slug: str, event: AnymailTrackingEvent) -> str:
 
 def provider_event(provider: Provider, event: AnymailTrackingEvent) -> ProviderEvent:
     """Anymail's normalised tracking event as our service takes it."""
-    kind = _KINDS.get(event.event_type, "")
+    kind = provider.kind_of(event) or _KINDS.get(event.event_type, "")
     if kind == "bounced" and provider.soft_bounce(event):
         kind = "deferred"
     metadata = event.metadata if isinstance(event.metadata, dict) else {}
@@ -142,6 +156,9 @@ class _Checked:
     """Mixed in before an anymail view: its checks and parsing, with each way they can fail told apart."""
 
     provider: Provider
+    # The ANYMAIL setting holding the key this provider signs with, for providers that may sign, and its variable.
+    signing_setting: str = ""
+    signing_variable: str = ""
 
     def checked_events(self, request: HttpRequest) -> list[Any]:
         try:
@@ -210,7 +227,8 @@ class PostmarkInbound(_AcceptInbound, PostmarkInboundWebhookView):
 
 
 class SendGridTracking(_RecordTracking, SendGridTrackingWebhookView):
-    pass
+    signing_setting = "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY"
+    signing_variable = "SENDGRID_WEBHOOK_VERIFICATION_KEY"
 
 
 class SendGridInbound(_AcceptInbound, SendGridInboundWebhookView):
@@ -233,12 +251,50 @@ class MailjetInbound(_AcceptInbound, MailjetInboundWebhookView):
     pass
 
 
-class ResendTracking(_RecordTracking, ResendTrackingWebhookView):
+class _StandardWebhooksSigned:
+    """Resend's Svix signature, checked here rather than by the svix package (see docs/architecture.md)."""
+
+    signing_setting = "RESEND_WEBHOOK_SECRETS"
+    signing_variable = "RESEND_WEBHOOK_SECRET"
+
+    def validate_request(self, request: HttpRequest) -> None:
+        # Anymail calls every validate_request in the class chain, so its basic auth check runs as well.
+        secrets = settings.ANYMAIL.get(self.signing_setting)
+        if not secrets:
+            return
+        try:
+            standard_webhooks.verify(secrets=secrets, headers=request.headers, body=request.body)
+        except standard_webhooks.InvalidSignature as exc:
+            raise AnymailWebhookValidationFailure(f"Resend webhook signature refused: {exc}")
+
+
+class ResendTracking(_StandardWebhooksSigned, _RecordTracking, ResendTrackingWebhookView):
     pass
 
 
-class ResendInbound(_AcceptInbound, ResendInboundWebhookView):
+class ResendInbound(_StandardWebhooksSigned, _AcceptInbound, ResendInboundWebhookView):
     pass
+
+
+class PostalTracking(_RecordTracking, PostalTrackingWebhookView):
+    pass
+
+
+class PostalInbound(_AcceptInbound, PostalInboundWebhookView):
+    pass
+
+
+def _postal_kind(event: AnymailTrackingEvent) -> str | None:
+    esp = _esp(event)
+    if esp.get("event") == "MessageLoaded":
+        # Postal's open (its tracking pixel was loaded), which anymail does not name.
+        return "opened"
+    payload = esp.get("payload") if isinstance(esp.get("payload"), dict) else {}
+    if payload.get("status") == "HardFail":
+        # The receiving server refused it for good: a hard bounce, as Mailgun's permanent failure and SendGrid's bounce
+        # are. (Anymail calls it failed, which would leave the address usable.)
+        return "bounced"
+    return None
 
 
 class AmazonSesTracking(_SnsChallenge, _RecordTracking, AmazonSESTrackingWebhookView):
@@ -266,6 +322,9 @@ PROVIDERS = {
             "mailjet", MailjetTracking, MailjetInbound, soft_bounce=lambda e: not _esp(e).get("hard_bounce", True)
         ),
         Provider("resend", ResendTracking, ResendInbound),
+        # Postal signs every request with its server's RSA key (POSTAL_WEBHOOK_KEY, required) and names messages by
+        # its own numeric id, which its backend returns as the provider message id.
+        Provider("postal", PostalTracking, PostalInbound, needs_webhook_secret=False, kind_of=_postal_kind),
         # SES describes a bounce as "<bounceType>: <bounceSubType>"; it retries Transient ones itself.
         Provider(
             "amazonses",
@@ -307,10 +366,15 @@ def _serve(request: HttpRequest, slug: str, *, inbound: bool) -> HttpResponse:
     provider = PROVIDERS.get(slug)
     if provider is None:
         raise Http404("No such email provider.")
-    if request.method == "POST" and provider.needs_webhook_secret and not settings.ANYMAIL.get("WEBHOOK_SECRET"):
-        return _refuse(request, slug, "RAPPORT_WEBHOOK_SECRET is not set, so the request cannot be checked")
+    view_class = provider.inbound_view if inbound else provider.tracking_view
     try:
-        return _run(provider.inbound_view if inbound else provider.tracking_view, request, provider=provider)
+        if request.method == "POST" and provider.needs_webhook_secret and not settings.ANYMAIL.get("WEBHOOK_SECRET"):
+            if not view_class.signing_setting:
+                return _refuse(request, slug, "RAPPORT_WEBHOOK_SECRET is not set, so the request cannot be checked")
+            if not settings.ANYMAIL.get(view_class.signing_setting):
+                # It could sign, so nothing is set up yet: closed, as a provider missing its key is.
+                raise ImproperlyConfigured(f"neither {view_class.signing_variable} nor RAPPORT_WEBHOOK_SECRET is set")
+        return _run(view_class, request, provider=provider)
     except AnymailWebhookValidationFailure as exc:
         return _refuse(request, slug, str(exc))
     except UnreadableWebhook as exc:
