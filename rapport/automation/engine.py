@@ -30,6 +30,8 @@ from django.utils import timezone
 from rapport.automation.claims import unclaimed
 from rapport.automation.models import Enrolment, EnrolmentStatus, TriggerRun, TriggerRunStatus
 from rapport.candidates.importing import import_jobs_pending
+from rapport.messaging.channels.sms.media import FETCH_BATCH as MEDIA_BATCH
+from rapport.messaging.channels.sms.media import twilio_media_due
 from rapport.messaging.models import DUE_STATUSES, Message, MessageDirection
 from rapport.messaging.services import DELIVERY_BATCH
 from rapport.notifications.models import TimelineCursor
@@ -201,6 +203,7 @@ ROW_KINDS: tuple[RowKind, ...] = (
     RowKind("outbox", outbox_due, "next_attempt_at", DELIVERY_BATCH),
     RowKind("enrolments", enrolments_due, "due_at", DEFAULT_LIMIT),
     RowKind("trigger_runs", trigger_runs_due, "due_at", DEFAULT_LIMIT),
+    RowKind("twilio_media", twilio_media_due, "due_at", MEDIA_BATCH),
 )
 
 

@@ -52,6 +52,14 @@ def run_trigger_runs(limit: int = engine.DEFAULT_LIMIT) -> int:
     return engine.trigger_runs_run_due(limit=limit)
 
 
+@app.task(name="rapport.twilio.media.fetch")
+def fetch_twilio_media() -> int:
+    from rapport.messaging.channels.sms.media import FETCH_BATCH, twilio_media_fetch_due
+
+    engine.task_started("twilio_media")
+    return twilio_media_fetch_due(limit=FETCH_BATCH)
+
+
 @app.task(name="rapport.timeline.consume")
 def consume_timeline(consumer: str) -> int:
     engine.task_started(f"timeline:{consumer}")
@@ -115,6 +123,7 @@ _TASK_BY_KIND = {
     "outbox": (deliver_outbox, ()),
     "enrolments": (run_enrolments, ()),
     "trigger_runs": (run_trigger_runs, ()),
+    "twilio_media": (fetch_twilio_media, ()),
     "imports": (run_imports, ()),
     "periodic": (periodic, ()),
     **{f"timeline:{name}": (consume_timeline, (name,)) for name in engine.TIMELINE_CONSUMERS},

@@ -1,5 +1,6 @@
 """Rapport settings: one file, every value read from the environment (see README, "Configuration")."""
 
+import base64
 import re
 import secrets
 import zoneinfo
@@ -200,7 +201,8 @@ RAPPORT_PRIVACY_NOTICE = (env("RAPPORT_PRIVACY_NOTICE") or "").replace("\\n", "\
 RAPPORT_PRIVACY_NOTICE_VERSION = (env("RAPPORT_PRIVACY_NOTICE_VERSION") or "1").strip()[:40]
 
 
-# Email providers sent to through django-anymail: EMAIL_URL scheme -> (anymail backend module, API URL setting).
+# Email providers sent to through django-anymail: EMAIL_URL scheme -> (anymail backend module, or the dotted path of
+# our own backend built on anymail's, API URL setting).
 EMAIL_PROVIDERS = {
     "mailgun": ("mailgun", "MAILGUN_API_URL"),
     "postmark": ("postmark", "POSTMARK_API_URL"),
@@ -209,6 +211,7 @@ EMAIL_PROVIDERS = {
     "brevo": ("brevo", "BREVO_API_URL"),
     "mailjet": ("mailjet", "MAILJET_API_URL"),
     "resend": ("resend", "RESEND_API_URL"),
+    "postal": ("rapport.messaging.channels.email.postal.EmailBackend", "POSTAL_API_URL"),
 }
 MAILGUN_REGIONS = {"us": "https://api.mailgun.net/v3/", "eu": "https://api.eu.mailgun.net/v3/"}
 
@@ -243,7 +246,7 @@ def _provider_email_settings(scheme: str, parts: SplitResult) -> dict[str, objec
         if not key:
             raise ImproperlyConfigured(
                 f"EMAIL_URL needs the {scheme} API key before the @, as in {scheme}://API_KEY@"
-                + ("mg.example.org" if scheme == "mailgun" else "")
+                + {"mailgun": "mg.example.org", "postal": "postal.example.org"}.get(scheme, "")
             )
         if scheme == "mailjet":
             if not secret:
@@ -260,6 +263,8 @@ def _provider_email_settings(scheme: str, parts: SplitResult) -> dict[str, objec
             if region not in MAILGUN_REGIONS:
                 raise ImproperlyConfigured(f"EMAIL_URL's Mailgun region must be us or eu, not {region!r}")
             anymail["MAILGUN_API_URL"] = MAILGUN_REGIONS[region]
+        if scheme == "postal":
+            anymail["POSTAL_API_URL"] = _postal_api_url(parts)
         if option.get("api_url"):
             anymail[api_url_setting] = option["api_url"]
     if option.get("api_url") is not None and not option["api_url"].startswith(("https://", "http://")):
@@ -269,7 +274,22 @@ def _provider_email_settings(scheme: str, parts: SplitResult) -> dict[str, objec
         raise ImproperlyConfigured(f"EMAIL_URL's timeout must be a whole number of seconds, not {timeout!r}")
     # A provider that stalls must not hold the worker, as with SMTP: the message is retried later instead.
     anymail["REQUESTS_TIMEOUT"] = int(timeout)
-    return {"EMAIL_BACKEND": f"anymail.backends.{module}.EmailBackend", "ANYMAIL": anymail}
+    backend = module if "." in module else f"anymail.backends.{module}.EmailBackend"
+    return {"EMAIL_BACKEND": backend, "ANYMAIL": anymail}
+
+
+def _postal_api_url(parts: SplitResult) -> str:
+    """Postal is self-hosted, so its API is on the host the URL names: https://<host>[:port]/."""
+    if not parts.hostname:
+        raise ImproperlyConfigured(
+            "EMAIL_URL needs the Postal server after the @, as in postal://API_KEY@postal.example.org"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured("EMAIL_URL has a port that is not a number from 1 to 65535")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"https://{host}{f':{port}' if port else ''}/"
 
 
 def _email_settings(url: str) -> dict[str, object]:
@@ -340,7 +360,47 @@ def _webhook_settings() -> dict[str, object]:
     signing_key = (env("MAILGUN_WEBHOOK_SIGNING_KEY") or "").strip()
     if signing_key:
         found["MAILGUN_WEBHOOK_SIGNING_KEY"] = signing_key
+    # SendGrid's signed event webhook: the ECDSA verification key SendGrid shows for it.
+    sendgrid_key = _public_key("SENDGRID_WEBHOOK_VERIFICATION_KEY", algorithm="ec")
+    if sendgrid_key:
+        found["SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY"] = sendgrid_key
+    # Postal signs every webhook with its server's RSA key; anymail refuses Postal webhooks without it.
+    postal_key = _public_key("POSTAL_WEBHOOK_KEY", algorithm="rsa")
+    if postal_key:
+        found["POSTAL_WEBHOOK_KEY"] = postal_key
+    # Resend signs with one whsec_ secret per webhook endpoint: tracking and inbound may be two, so several are allowed.
+    resend_secrets = envlist("RESEND_WEBHOOK_SECRET")
+    for secret in resend_secrets:
+        if not re.fullmatch(r"whsec_[A-Za-z0-9+/]+={0,2}", secret):
+            raise ImproperlyConfigured(
+                "RESEND_WEBHOOK_SECRET must be the signing secret Resend shows (whsec_ and base64), "
+                "or several separated by commas"
+            )
+    if resend_secrets:
+        found["RESEND_WEBHOOK_SECRETS"] = resend_secrets
     return found
+
+
+def _public_key(name: str, *, algorithm: str) -> str:
+    """A provider's public key from NAME (base64 DER, or PEM), checked now; returned as anymail reads it: bare base64."""
+    raw = (env(name) or "").strip()
+    if not raw:
+        return ""
+    body = "".join(line.strip() for line in raw.splitlines() if not line.strip().startswith("-----"))
+    body = "".join(body.split())
+    kind = {"ec": "an ECDSA", "rsa": "an RSA"}[algorithm]
+    # Imported here so that start-up without a signed provider does not load it.
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    try:
+        key = load_der_public_key(base64.b64decode(body, validate=True))
+    except (ValueError, UnsupportedAlgorithm):
+        raise ImproperlyConfigured(f"{name} must be the provider's public key, base64 or PEM, as the provider shows it")
+    if not isinstance(key, {"ec": ec.EllipticCurvePublicKey, "rsa": rsa.RSAPublicKey}[algorithm]):
+        raise ImproperlyConfigured(f"{name} must be {kind} public key, not another kind")
+    return body
 
 
 # django-anymail reads its provider keys and webhook secrets from here; webhooks work with SMTP relays too.
@@ -462,6 +522,11 @@ TWILIO_FROM_NUMBER = _twilio["TWILIO_FROM_NUMBER"]
 TWILIO_WHATSAPP_FROM = _twilio["TWILIO_WHATSAPP_FROM"]
 TWILIO_MESSAGING_SERVICE_SID = _twilio["TWILIO_MESSAGING_SERVICE_SID"]
 TWILIO_BASE_URL = _twilio["TWILIO_BASE_URL"]
+# Pictures and files people text us are downloaded up to this size (WhatsApp's own limit for media is 16 MB).
+TWILIO_MEDIA_MAX_MB = envint("TWILIO_MEDIA_MAX_MB", 16)
+if TWILIO_MEDIA_MAX_MB < 1:
+    raise ImproperlyConfigured("TWILIO_MEDIA_MAX_MB must be 1 or more")
+TWILIO_MEDIA_MAX_BYTES = TWILIO_MEDIA_MAX_MB * 1024 * 1024
 
 
 def _quiet_hours(value: str) -> tuple[int, int] | None:

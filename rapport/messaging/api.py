@@ -11,6 +11,7 @@ from rapport.api.idempotency import DESCRIPTION as IDEMPOTENCY
 from rapport.api.idempotency import idempotent
 from rapport.api.schemas import Id, InputSchema, PageParams, keyset_page, listing, path_id, responses, str_id
 from rapport.messaging import services
+from rapport.messaging.channels.whatsapp.services import message_template_save
 from rapport.messaging.models import Message, MessageTemplate
 from rapport.messaging.rendering import FIELDS, LINKS
 from rapport.messaging.selectors import (
@@ -59,6 +60,14 @@ class TemplateOut(Schema):
     body: str
     language: str = Field(..., description="The language of `subject` and `body`; empty when unspecified.")
     variants: list[VariantSchema]
+    whatsapp_content_sid: str = Field(
+        ..., description="WhatsApp only: the approved WhatsApp template (Twilio Content SID, HX…); empty when none."
+    )
+    whatsapp_variables: dict[str, str] = Field(
+        ...,
+        description='WhatsApp only: the merge field that fills each numbered variable, e.g. {"1": '
+        '"candidate.first_name"}.',
+    )
     stage_ids: list[str] = Field(..., description="Job stages that suggest this template.")
     created_by_id: str | None
     created_at: datetime
@@ -96,6 +105,17 @@ class TemplatePatch(InputSchema):
         None,
         description="A job stage (GET /jobs/{id}/stages) that should suggest this template; null stops every "
         "stage from suggesting it.",
+    )
+    whatsapp_content_sid: str | None = Field(
+        None,
+        description="WhatsApp only: the Content SID (HX + 32 hex) of the template Meta approved. Outside the 24 "
+        "hours after the person's last WhatsApp message it is sent instead of the body; empty removes it.",
+    )
+    whatsapp_variables: dict[str, str] | None = Field(
+        None,
+        description="WhatsApp only: numbered variables 1, 2, 3… of the approved template and the merge field that "
+        'fills each, e.g. {"1": "candidate.first_name", "2": "job.title"}; replaces the mapping. An unknown field '
+        "answers 422 naming it, e.g. `whatsapp_variables.2`.",
     )
 
 
@@ -156,7 +176,7 @@ def list_templates(request: HttpRequest, params: Query[TemplateParams]) -> dict[
 )
 @idempotent
 def create_template(request: HttpRequest, payload: TemplateCreate) -> Status:
-    template = services.message_template_create(actor=request.auth, data=_data(payload))
+    template = message_template_save(actor=request.auth, template=None, data=_data(payload))
     return Status(201, template)
 
 
@@ -174,7 +194,7 @@ def get_template(request: HttpRequest, template_id: str) -> MessageTemplate:
 )
 def update_template(request: HttpRequest, template_id: str, payload: TemplatePatch) -> MessageTemplate:
     template = _template(request, template_id)
-    services.message_template_update(actor=request.auth, template=template, data=_data(payload))
+    message_template_save(actor=request.auth, template=template, data=_data(payload))
     return _template(request, template_id)
 
 

@@ -1,5 +1,6 @@
 """The template form: it parses and renders; the service checks merge fields and puts errors next to the fields."""
 
+import re
 from typing import Any
 
 from django import forms
@@ -10,6 +11,7 @@ from rapport.jobs.models import StageTemplate
 from rapport.messaging.models import MessageTemplate, TemplateCategory, TemplateChannel
 
 MAX_VARIANT_ROWS = 6
+WHATSAPP_VARIABLE_LINE = re.compile(r"(?:\{\{\s*)?(?P<number>\d+)(?:\s*\}\})?\s*[=:]\s*(?P<field>\S.*)")
 
 
 class StageChoiceField(forms.ModelChoiceField):
@@ -35,6 +37,20 @@ class TemplateForm(StyledFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "true"}),
         error_messages={"required": "Write the message."},
         help_text="Markdown for email (**bold**, [link](https://…)); plain text for SMS and WhatsApp.",
+    )
+    whatsapp_content_sid = forms.CharField(
+        label="Approved WhatsApp template (Content SID)",
+        max_length=34,
+        required=False,
+        help_text="HX followed by 32 characters, from Twilio's Content Template Builder. More than 24 hours after "
+        "the person last wrote on WhatsApp, this approved template is sent instead of the text above.",
+    )
+    whatsapp_variables = forms.CharField(
+        label="Its variables",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="One per line: the variable's number in the approved template and the merge field that fills "
+        "it, such as 1 = candidate.first_name.",
     )
     stage_template = StageChoiceField(
         label="Suggest when someone enters",
@@ -74,11 +90,37 @@ class TemplateForm(StyledFormMixin, forms.Form):
             "body": template.body,
             "stage_template": template.stage_templates.order_by("position").first(),
         }
+        initial["whatsapp_content_sid"] = template.whatsapp_content_sid
+        initial["whatsapp_variables"] = "\n".join(
+            f"{number} = {field}" for number, field in (template.whatsapp_variables or {}).items()
+        )
         for i, variant in enumerate(template.variants or []):
             initial[f"variant_{i}_language"] = variant.get("language", "")
             initial[f"variant_{i}_subject"] = variant.get("subject", "")
             initial[f"variant_{i}_body"] = variant.get("body", "")
         return initial
+
+    def clean_whatsapp_variables(self) -> dict[str, str]:
+        """`1 = candidate.first_name` per line → {"1": "candidate.first_name"}; the service checks the fields."""
+        variables: dict[str, str] = {}
+        for line in self.cleaned_data.get("whatsapp_variables", "").splitlines():
+            if not line.strip():
+                continue
+            match = WHATSAPP_VARIABLE_LINE.fullmatch(line.strip())
+            if match is None:
+                raise forms.ValidationError(
+                    f"Write each variable as its number and a merge field, such as 1 = candidate.first_name "
+                    f"(not “{line.strip()[:40]}”)."
+                )
+            if match["number"] in variables:
+                raise forms.ValidationError(f"Variable {match['number']} is given twice.")
+            variables[match["number"]] = match["field"].strip()
+        return variables
+
+    def whatsapp_chosen(self) -> bool:
+        """Whether the form is for a WhatsApp template (as posted, or as it was)."""
+        value = self.data.get(self.add_prefix("channel")) if self.is_bound else self.initial.get("channel")
+        return value == TemplateChannel.WHATSAPP
 
     def variant_groups(self) -> list[dict[str, Any]]:
         """The variant rows for the template: each with its three bound fields."""
@@ -102,11 +144,17 @@ class TemplateForm(StyledFormMixin, forms.Form):
             if any(value.strip() for value in row.values()):
                 variants.append(row)
         data["variants"] = variants
+        # Shown only for WhatsApp: for another channel the (hidden) fields must not leave a stale Content SID.
+        whatsapp = data["channel"] == TemplateChannel.WHATSAPP
+        data["whatsapp_content_sid"] = self.cleaned_data.get("whatsapp_content_sid", "") if whatsapp else ""
+        data["whatsapp_variables"] = (self.cleaned_data.get("whatsapp_variables") or {}) if whatsapp else {}
         return data
 
     def variant_field_map(self) -> dict[str, str]:
         """Service error names (variants.fr.body) → the form field of that row."""
-        mapping = {}
+        mapping = {
+            f"whatsapp_variables.{n}": "whatsapp_variables" for n in self.cleaned_data.get("whatsapp_variables") or {}
+        }
         for i in range(self.variant_rows):
             language = (self.cleaned_data.get(f"variant_{i}_language") or "").strip().lower().replace("_", "-")
             for part in ("language", "subject", "body"):

@@ -35,6 +35,10 @@ class MessageTemplate(models.Model):
     body = models.TextField()
     language = models.CharField(max_length=10, blank=True)
     variants = models.JSONField(default=list, blank=True)
+    # WhatsApp only: the template Meta approved (a Twilio Content SID, HX…) and which merge field fills each of its
+    # numbered variables ({"1": "candidate.first_name"}); sent instead of the body outside the 24-hour window.
+    whatsapp_content_sid = models.CharField(max_length=34, blank=True)
+    whatsapp_variables = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -243,6 +247,45 @@ class MessageAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class MediaStatus(models.TextChoices):
+    PENDING = "pending", "Downloading"
+    STORED = "stored", "Stored"
+    REFUSED = "refused", "Not kept"
+
+
+class InboundMedia(models.Model):
+    """A picture or file someone sent us by MMS or WhatsApp, fetched from Twilio after the webhook has answered.
+
+    Each row is due work (`due_at`, claimed with a lease like enrolment steps): once fetched it points at the
+    stored attachment; a refused one keeps the reason, which the message's text shows too.
+    """
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="media")
+    position = models.PositiveSmallIntegerField()  # N of Twilio's MediaUrlN
+    url = models.URLField(max_length=1000)
+    content_type = models.CharField(max_length=120, blank=True)  # as Twilio announced it
+    status = models.CharField(max_length=10, choices=MediaStatus.choices, default=MediaStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    due_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    attachment = models.OneToOneField(
+        MessageAttachment, null=True, blank=True, on_delete=models.SET_NULL, related_name="media"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "position"], name="inbound_media_message_position")]
+        indexes = [
+            # The worker's "what is due" query sees only media still waiting, however many were fetched.
+            models.Index(fields=["due_at"], name="inbound_media_due", condition=models.Q(status="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type or 'media'} {self.position} of message {self.message_id}: {self.status}"
 
 
 class InboundStatus(models.TextChoices):

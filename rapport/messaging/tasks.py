@@ -11,6 +11,7 @@ from django.conf import settings
 
 from rapport.common.embedded_worker import register
 from rapport.messaging.channels.email.imap import imap_poll
+from rapport.messaging.channels.sms.tasks import fetch_twilio_media  # noqa: F401 - registers the media fetch
 from rapport.messaging.services import DELIVERY_BATCH, outbox_deliver_due
 
 

@@ -14,6 +14,7 @@ from rapport.common.errors import ValidationFailed
 from rapport.common.web import add_service_errors, scoped
 from rapport.jobs.models import JobStatus
 from rapport.jobs.selectors import jobs_visible_to
+from rapport.messaging.channels.whatsapp.services import message_template_save
 from rapport.messaging.forms import MAX_VARIANT_ROWS, TemplateForm
 from rapport.messaging.models import MessageTemplate, TemplateCategory, TemplateChannel
 from rapport.messaging.rendering import FIELDS, LINKS, validate_parts
@@ -23,7 +24,7 @@ from rapport.messaging.selectors import (
     message_template_list,
     message_template_preview,
 )
-from rapport.messaging.services import message_template_create, message_template_delete, message_template_update
+from rapport.messaging.services import message_template_delete
 
 PREVIEW_PEOPLE = 50
 PREVIEW_JOBS = 50
@@ -82,9 +83,7 @@ def _save(request: HttpRequest, form: TemplateForm, template: MessageTemplate | 
     if template is None or chosen != initial:
         data["stage_template_id"] = chosen.pk if chosen else None
     try:
-        if template is None:
-            return message_template_create(actor=request.user, data=data)
-        return message_template_update(actor=request.user, template=template, data=data)
+        return message_template_save(actor=request.user, template=template, data=data)
     except ValidationFailed as exc:
         add_service_errors(form, exc, field_map={"stage_template_id": "stage_template", **form.variant_field_map()})
         return None

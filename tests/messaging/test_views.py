@@ -182,3 +182,37 @@ def test_other_roles_cannot_reach_the_template_pages(client, world, role, make_t
     preview = client.post(reverse("messaging:preview"), {**FORM, "preview_candidate": world["applicant"].pk})
     assert preview.status_code == 403
     assert MessageTemplate.objects.filter(pk=template.pk).exists()
+
+
+WHATSAPP_FORM = {
+    "name": "Interview reminder",
+    "channel": "whatsapp",
+    "category": "interview",
+    "body": "Hi {{ candidate.first_name }}, see you soon for {{ job.title }}.",
+    "whatsapp_content_sid": "HX" + "0123456789abcdef" * 2,
+    "whatsapp_variables": "1 = candidate.first_name\n2 = job.title",
+}
+
+
+def test_the_editor_saves_a_whatsapp_templates_approved_template(client, recruiter):
+    client.force_login(recruiter)
+
+    response = client.post(reverse("messaging:create"), WHATSAPP_FORM)
+
+    template = MessageTemplate.objects.get()
+    assert response.status_code == 302
+    assert template.whatsapp_content_sid == WHATSAPP_FORM["whatsapp_content_sid"]
+    assert template.whatsapp_variables == {"1": "candidate.first_name", "2": "job.title"}
+
+
+def test_an_unknown_field_in_the_whatsapp_variables_is_shown_and_nothing_is_saved(client, recruiter):
+    client.force_login(recruiter)
+
+    response = client.post(
+        reverse("messaging:create"), {**WHATSAPP_FORM, "whatsapp_variables": "1 = candidate.first_name\n2 = job.titel"}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "job.titel" in html.split('id="field-whatsapp_variables"')[1]
+    assert not MessageTemplate.objects.exists()

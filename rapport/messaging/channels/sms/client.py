@@ -1,4 +1,5 @@
-"""A small client for Twilio's Messages REST API on the standard library, and Twilio's webhook signature check.
+"""A small client for Twilio's Messages REST API on the standard library, Twilio's webhook signature check, and
+the download of pictures and files people send us.
 
 One `TwilioClient` keeps one HTTP(S) connection open, so a worker batch of texts costs one TLS handshake. Twilio's
 answers are sorted the way the outbox needs them: 2xx gives the message SID; 429, 5xx, bad credentials and no
@@ -13,8 +14,9 @@ import http.client
 import json
 import logging
 import ssl
-from collections.abc import Iterable
-from urllib.parse import urlencode, urlsplit
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from rapport.messaging.channels.base import PermanentError, TransientError
 
@@ -133,13 +135,24 @@ class TwilioClient:
         self,
         *,
         to: str,
-        body: str,
+        body: str = "",
         from_: str = "",
         messaging_service_sid: str = "",
         status_callback: str = "",
+        content_sid: str = "",
+        content_variables: str = "",
     ) -> str | None:
-        """Hand one message to Twilio and return its SID; raises TransientError or TwilioRefused."""
-        fields = {"To": to, "Body": body}
+        """Hand one message to Twilio and return its SID; raises TransientError or TwilioRefused.
+
+        With `content_sid` (an approved WhatsApp template, HX…) Twilio sends that template, filled in with
+        `content_variables` (JSON: {"1": "Ada"}), instead of a free-form `body`.
+        """
+        if content_sid:
+            fields = {"To": to, "ContentSid": content_sid}
+            if content_variables:
+                fields["ContentVariables"] = content_variables
+        else:
+            fields = {"To": to, "Body": body}
         if messaging_service_sid:
             fields["MessagingServiceSid"] = messaging_service_sid
         else:
@@ -206,3 +219,110 @@ def signature_is_valid(*, auth_token: str, url: str, params: Iterable[tuple[str,
         return False
     expected = compute_signature(auth_token=auth_token, url=url, params=params)
     return hmac.compare_digest(expected.encode(), signature.strip().encode())
+
+
+# --- media people send us -------------------------------------------------------------------------------------------
+
+MEDIA_TIMEOUT_SECONDS = 30
+MAX_REDIRECTS = 5
+REDIRECTS = {301, 302, 303, 307, 308}
+CHUNK = 64 * 1024
+MEGABYTE = 1024 * 1024
+
+
+class MediaRefused(PermanentError):
+    """A picture or file that will not be kept however often it is fetched: too big, a type we refuse, or gone."""
+
+
+@dataclass(frozen=True)
+class Media:
+    content: bytes
+    content_type: str
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
+
+
+def megabytes(size: int) -> str:
+    return f"{size / MEGABYTE:.1f}".removesuffix(".0") + " MB"
+
+
+def fetch_media(
+    *,
+    url: str,
+    account_sid: str,
+    auth_token: str,
+    base_url: str,
+    max_bytes: int,
+    accept: Callable[[str], bool],
+    timeout: float = MEDIA_TIMEOUT_SECONDS,
+) -> Media:
+    """Download one MediaUrl of an inbound message; raises TransientError (try later) or MediaRefused.
+
+    Twilio answers a media URL with a redirect to its storage; the redirects are followed, but our credentials go
+    only to Twilio's API itself (TWILIO_BASE_URL), never to the host a redirect names. A served type `accept`
+    refuses, or a body over `max_bytes`, is refused before (or while) it is read, so nothing large is held.
+    """
+    api = _origin(base_url)
+    if _origin(url) != api:
+        raise MediaRefused("its address is not on Twilio's API (TWILIO_BASE_URL), so it was not fetched")
+    credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode("ascii")
+    for _ in range(MAX_REDIRECTS + 1):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise MediaRefused("Twilio redirected to an address that is not a web address")
+        headers = {"User-Agent": "rapport", "Accept": "*/*"}
+        if _origin(url) == api:
+            headers["Authorization"] = f"Basic {credentials}"
+        if parts.scheme == "https":
+            connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+                parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context()
+            )
+        else:
+            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        try:
+            connection.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers=headers)
+            response = connection.getresponse()
+            if response.status in REDIRECTS and response.getheader("Location"):
+                url = urljoin(url, response.getheader("Location", ""))
+                continue
+            if response.status == 200:
+                return _read_media(response, max_bytes=max_bytes, accept=accept)
+            _media_failure(response.status)
+        except TimeoutError as exc:
+            raise TransientError(f"Twilio did not answer in time: {exc}"[:MAX_ERROR])
+        except (OSError, http.client.HTTPException) as exc:
+            raise TransientError(f"Twilio could not be reached: {type(exc).__name__}: {exc}"[:MAX_ERROR])
+        finally:
+            connection.close()
+    raise MediaRefused(f"Twilio redirected more than {MAX_REDIRECTS} times")
+
+
+def _read_media(response: http.client.HTTPResponse, *, max_bytes: int, accept: Callable[[str], bool]) -> Media:
+    content_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+    if not accept(content_type):
+        raise MediaRefused(f"{content_type or 'a file of no stated type'} is not a type Rapport keeps")
+    limit = f"over the {megabytes(max_bytes)} limit"
+    length = response.getheader("Content-Length") or ""
+    if length.isdigit() and int(length) > max_bytes:
+        raise MediaRefused(f"it is {megabytes(int(length))}, {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := response.read(CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise MediaRefused(f"it is {limit}")
+        chunks.append(chunk)
+    return Media(b"".join(chunks), content_type)
+
+
+def _media_failure(status: int) -> None:
+    if status == 401:
+        raise TransientError("Twilio refused our credentials: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.")
+    # A media URL can answer 404 for a moment after the webhook; 408, 429 and 5xx are Twilio's passing trouble.
+    if status in (404, 408, 429) or status >= 500:
+        raise TransientError(f"Twilio answered HTTP {status}")
+    raise MediaRefused(f"Twilio answered HTTP {status}")

@@ -2,12 +2,20 @@
 their thread (with STOP and START honoured), for SMS and WhatsApp alike."""
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
 from rapport.messaging.channels.sms.client import UNSUBSCRIBED_CODE, describe_error
+from rapport.messaging.channels.sms.media import (
+    IncomingMedia,
+    media_initial,
+    media_note,
+    media_pending_add,
+    with_note,
+)
 from rapport.messaging.models import Message, MessageDirection, MessageStatus, SuppressionReason, TemplateChannel
 from rapport.timeline.services import activity_record
 
@@ -94,12 +102,13 @@ def twilio_status_record(*, sid: str, status: str, error_code: str = "", error_m
 
 @transaction.atomic
 def twilio_message_receive(
-    *, sid: str, from_address: str, to_address: str, body: str, media_urls: list[str] | tuple[str, ...] = ()
+    *, sid: str, from_address: str, to_address: str, body: str, media: Sequence[IncomingMedia] = ()
 ) -> Message | None:
     """Store a text someone sent our number on their thread, and honour STOP / START for their number.
 
     Returns None when the number belongs to no one we know: there is no thread to put it on, so it is only
     logged (an opt-out from that number is still recorded, so a person added later with it stays suppressed).
+    Pictures and files are fetched after this returns (see `media.py`); until then the text says they are coming.
     """
     from rapport.messaging.selectors import candidate_for_address
     from rapport.messaging.services import suppression_add, suppression_remove_unsubscribe
@@ -130,15 +139,16 @@ def twilio_message_receive(
         .order_by("-created_at", "-id")
         .first()
     )
-    # Pictures stay at Twilio; the thread shows where they are.
-    text = "\n".join([body, *(f"Attachment: {url}" for url in media_urls)]).strip()
-    return message_receive(
+    states = media_initial(media)
+    message = message_receive(
         candidate=candidate,
         channel=sender.channel,
         from_address=sender.number,
         to_address=ours.number,
-        text=text,
+        text=with_note(body, media_note(states)),
         message_id=f"<twilio-{sid}@inbound.rapport>" if sid else None,
         parent=parent,
         provider_message_id=sid,
     )
+    media_pending_add(message=message, media=media, states=states)
+    return message

@@ -84,20 +84,25 @@ class TwilioTransport:
         """Hand one message to Twilio and return its SID; raises TransientError or PermanentError."""
         if self._setup_problem:
             raise PermanentError(self._setup_problem)
-        if not message.text.strip():
-            raise PermanentError(f"The {self.label} message is empty.")
+        content = self.content(message)
         sender = {key: (self.prefix + value if key == "from_" else value) for key, value in self.sender().items()}
         try:
             return self.client.send_message(
                 to=self.prefix + message.to_address,
-                body=message.text.strip(),
                 status_callback=status_callback_url(),
+                **content,
                 **sender,
             )
         except TwilioRefused as exc:
             if exc.code == UNSUBSCRIBED_CODE:
                 self._opted_out.append(message)
             raise
+
+    def content(self, message: Message) -> dict[str, str]:
+        """What Twilio is to send: the message's text (WhatsApp may send an approved template instead)."""
+        if not message.text.strip():
+            raise PermanentError(f"The {self.label} message is empty.")
+        return {"body": message.text.strip()}
 
     def _suppress(self, message: Message) -> None:
         """Twilio knows the person opted out (they texted STOP before we saw it): stop every later message too."""

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from rapport.api.auth import throttle_address
 from rapport.api.errors import RateLimited
 from rapport.messaging.channels.sms.client import signature_is_valid
+from rapport.messaging.channels.sms.media import IncomingMedia
 from rapport.messaging.channels.sms.services import twilio_message_receive, twilio_status_record
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def status(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def inbound(request: HttpRequest) -> HttpResponse:
-    """A text someone sent our number: From, To, Body, MessageSid, and MediaUrl0… for pictures."""
+    """A text someone sent our number: From, To, Body, MessageSid, and MediaUrl0 + MediaContentType0… for media."""
     refused = _refused(request)
     if refused is not None:
         return refused
@@ -86,12 +87,16 @@ def inbound(request: HttpRequest) -> HttpResponse:
         media_count = min(max(int(request.POST.get("NumMedia", "0") or 0), 0), MAX_MEDIA)
     except ValueError:
         media_count = 0
-    media = [request.POST[f"MediaUrl{i}"] for i in range(media_count) if request.POST.get(f"MediaUrl{i}")]
+    media = [
+        IncomingMedia(url=request.POST[f"MediaUrl{i}"], content_type=request.POST.get(f"MediaContentType{i}", ""))
+        for i in range(media_count)
+        if request.POST.get(f"MediaUrl{i}")
+    ]
     twilio_message_receive(
         sid=request.POST.get("MessageSid", "").strip(),
         from_address=request.POST.get("From", ""),
         to_address=request.POST.get("To", ""),
         body=request.POST.get("Body", ""),
-        media_urls=media,
+        media=media,
     )
     return _twiml()

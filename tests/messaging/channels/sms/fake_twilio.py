@@ -1,4 +1,5 @@
-"""A fake Twilio on loopback that speaks the Messages.json protocol, and helpers to sign webhook requests."""
+"""A fake Twilio on loopback that speaks the Messages.json protocol and serves media, and helpers to sign webhook
+requests."""
 
 import base64
 import contextlib
@@ -23,6 +24,10 @@ class FakeTwilio:
 
     `fail_with(status, code, message)` makes the next requests answer with that error, one per queued answer;
     `stop()` closes the port, so connecting is refused.
+
+    Media works like Twilio's: `add_media(content, content_type)` gives a MediaUrl on the API, which needs basic
+    auth and answers with a redirect to a second path (Twilio's storage) that serves the bytes. `fail_media_with`
+    queues error answers for the media URL; `media_requests` records each GET with the Authorization it carried.
     """
 
     def __init__(self, port: int):
@@ -30,9 +35,21 @@ class FakeTwilio:
         self.requests: list[dict] = []
         self.connections = 0
         self.pending_errors: list[tuple[int, dict]] = []
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.media_requests: list[dict] = []
+        self.pending_media_errors: list[int] = []
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+
+    def add_media(self, content: bytes, content_type: str, *, served_as: str | None = None) -> str:
+        """Store a picture or file as Twilio would; returns its MediaUrl. `served_as` overrides the served type."""
+        media_sid = "ME" + uuid.uuid4().hex
+        self.media[media_sid] = (content, content_type if served_as is None else served_as)
+        return f"{self.url}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM{uuid.uuid4().hex}/Media/{media_sid}"
+
+    def fail_media_with(self, status: int, *, times: int = 1) -> None:
+        self.pending_media_errors.extend([status] * times)
 
     @property
     def url(self) -> str:
@@ -70,6 +87,36 @@ class FakeTwilio:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's hook name
+                fake.media_requests.append({"path": self.path, "auth": self.headers.get("Authorization")})
+                expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+                api = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/"
+                if self.path.startswith(api) and "/Media/" in self.path:
+                    if self.headers.get("Authorization") != expected:
+                        return self._answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                    if fake.pending_media_errors:
+                        status = fake.pending_media_errors.pop(0)
+                        return self._answer(status, {"status": status, "message": "Media error"})
+                    media_sid = self.path.rsplit("/", 1)[1]
+                    if media_sid not in fake.media:
+                        return self._answer(404, {"code": 20404, "message": "The requested resource was not found"})
+                    # Twilio sends the client on to where the file is stored: another host, which must not be sent
+                    # our credentials ("localhost" is this same server under another name).
+                    self.send_response(307)
+                    self.send_header("Location", f"http://localhost:{fake.port}/storage/{media_sid}")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
+                if self.path.startswith("/storage/") and self.path.removeprefix("/storage/") in fake.media:
+                    content, content_type = fake.media[self.path.removeprefix("/storage/")]
+                    self.send_response(200)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(content)))
+                    self.end_headers()
+                    self.wfile.write(content)
+                    return None
+                return self._answer(404, {"code": 20404, "message": "The requested resource was not found"})
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
                 length = int(self.headers.get("Content-Length") or 0)

@@ -51,6 +51,23 @@ def test_a_message_is_posted_as_a_form_with_basic_auth_and_its_sid_returned(twil
     }
 
 
+def test_an_approved_whatsapp_template_is_sent_as_content_sid_and_variables_without_a_body(twilio, client):
+    sid = client.send_message(
+        to="whatsapp:+14155550101",
+        from_="whatsapp:+14155550199",
+        content_sid="HX" + "a" * 32,
+        content_variables='{"1": "Ada", "2": "Backend engineer"}',
+    )
+
+    assert sid.startswith("SM")
+    assert twilio.forms[0] == {
+        "To": "whatsapp:+14155550101",
+        "From": "whatsapp:+14155550199",
+        "ContentSid": "HX" + "a" * 32,
+        "ContentVariables": '{"1": "Ada", "2": "Backend engineer"}',
+    }
+
+
 def test_a_messaging_service_is_sent_instead_of_a_from_number(twilio, client):
     client.send_message(to="+14155550101", body="Hi", messaging_service_sid="MG" + "a" * 32)
 

@@ -10,6 +10,7 @@ from rapport.messaging.channels.sms.transport import SmsTransport
 from rapport.messaging.channels.whatsapp.transport import WhatsAppTransport
 from rapport.messaging.models import Message, MessageStatus, Suppression
 from rapport.messaging.services import message_send, outbox_deliver_due
+from rapport.messaging.services_inbound import message_receive
 from rapport.timeline.models import Activity
 from tests.factories import make_candidate
 from tests.messaging.channels.sms.fake_twilio import ACCOUNT_SID, FROM_NUMBER, PUBLIC_URL, WHATSAPP_FROM
@@ -39,6 +40,8 @@ def test_the_outbox_sends_an_sms_through_twilio_and_keeps_its_sid(recruiter, tex
 
 
 def test_whatsapp_goes_from_the_whatsapp_number_with_prefixed_addresses(recruiter, texter, twilio):
+    # Free-form WhatsApp text needs the person to have written in the last 24 hours (channels/whatsapp tests).
+    message_receive(candidate=texter, channel="whatsapp", from_address="+14155550101", text="Hi")
     message = _text(recruiter, texter, body="Hello on WhatsApp", channel="whatsapp")
 
     outbox_deliver_due()
