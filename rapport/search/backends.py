@@ -2,7 +2,7 @@
 
 Ranking is where full-text engines spend their time (every match is scored before the top-k sort), so a
 broad query with more than RANK_LIMIT hits is ordered by recency instead of relevance; the count is exact up
-to COUNT_LIMIT and reported as "COUNT_LIMIT+" beyond it. See docs/architecture.md, "Search".
+to `count_limit()` and reported as "N+" beyond it. See docs/architecture.md, "Search".
 """
 
 import re
@@ -18,6 +18,16 @@ from rapport.search.query import Node, normalise_text, to_fts5, to_tsquery
 
 RANK_LIMIT = 20_000
 COUNT_LIMIT = 10_000
+# PostgreSQL visits a heap row to confirm each counted match (FTS5 counts from its index alone), so its exact
+# count stops sooner: past 2,000, "2,000+" and the newest first. See docs/architecture.md, "Search".
+POSTGRES_COUNT_LIMIT = 2_000
+
+
+def count_limit() -> int:
+    """Where the exact count of a text search stops on this database (and relevance ranking with it)."""
+    if connection.vendor == "postgresql":
+        return min(COUNT_LIMIT, POSTGRES_COUNT_LIMIT)
+    return COUNT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -180,10 +190,11 @@ def search(
 
     # Without a scope the count computes no score, and the page is ranked by the engine (only when the count
     # says there are few enough matches for relevance to be worth computing).
+    cap = count_limit()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM ({source_sql}) s LIMIT {COUNT_LIMIT + 1}) c", params)
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM ({source_sql}) s LIMIT {cap + 1}) c", params)
         total = cursor.fetchone()[0]
-        capped = total > COUNT_LIMIT
+        capped = total > cap
         ranked = total <= RANK_LIMIT and not capped
         if ranked and connection.vendor != "sqlite":
             order, order_params = "ts_rank(s.document, to_tsquery('simple', %s)) DESC, s.id DESC", [match_params[0]]
@@ -196,13 +207,13 @@ def search(
         ids = [row[0] for row in cursor.fetchall()]
     if not count:
         total = len(ids)
-    return SearchPage(ids=ids, total=min(total, COUNT_LIMIT), total_is_capped=capped, ranked=ranked)
+    return SearchPage(ids=ids, total=min(total, cap), total_is_capped=capped, ranked=ranked)
 
 
 def _scoped_search(
     source_sql: str, params: list, engine_query: str, *, limit: int, offset: int, count: bool
 ) -> SearchPage:
-    """Up to COUNT_LIMIT + 1 in-scope matches in one pass, ranked here exactly as the SQL ORDER BY would rank them.
+    """Up to `count_limit()` + 1 in-scope matches in one pass, ranked here exactly as the SQL ORDER BY would rank them.
 
     Counting and then ranking in SQL visited every match twice: 2 × 100 ms on PostgreSQL and 2 × 70 ms on SQLite
     for "kubernetes" + 2 filters at 1M people. SQLite's FTS5 scores each row as it is probed; PostgreSQL scores
@@ -210,11 +221,12 @@ def _scoped_search(
     """
     sqlite = connection.vendor == "sqlite"
     score = ", s.score" if sqlite else ""
+    cap = count_limit()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT s.id{score} FROM ({source_sql}) s LIMIT {COUNT_LIMIT + 1}", params)
+        cursor.execute(f"SELECT s.id{score} FROM ({source_sql}) s LIMIT {cap + 1}", params)
         rows = cursor.fetchall()
         total = len(rows)
-        capped = total > COUNT_LIMIT
+        capped = total > cap
         ranked = total <= RANK_LIMIT and not capped
         if capped:
             cursor.execute(
@@ -237,4 +249,4 @@ def _scoped_search(
             ids = [row[0] for row in scored[offset : offset + limit]]
     if not count:
         total = len(ids)
-    return SearchPage(ids=ids, total=min(total, COUNT_LIMIT), total_is_capped=capped, ranked=ranked)
+    return SearchPage(ids=ids, total=min(total, cap), total_is_capped=capped, ranked=ranked)

@@ -224,6 +224,22 @@ def test_counts_are_capped_and_flagged(recruiter, people, monkeypatch):
     assert len(page.items) == 4
 
 
+def test_postgresql_stops_counting_sooner_and_then_orders_newest_first(recruiter, people, monkeypatch):
+    """PostgreSQL confirms each counted match on its heap, so its cap is lower; FTS5 counts from its index."""
+    from django.db import connection
+
+    monkeypatch.setattr(search_backend, "POSTGRES_COUNT_LIMIT", 2)
+
+    page = candidate_list(user=recruiter, filters={"q": "kowa* OR hopper OR turing"})
+
+    if connection.vendor == "postgresql":
+        assert (page.total, page.total_is_capped, page.ranked) == (2, True, False)
+        assert [c.pk for c in page.items] == sorted((c.pk for c in page.items), reverse=True)
+    else:
+        assert (page.total, page.total_is_capped, page.ranked) == (4, False, True)
+    assert len(page.items) == 4
+
+
 def test_a_count_at_the_cap_is_exact(recruiter, people, monkeypatch):
     monkeypatch.setattr(search_backend, "COUNT_LIMIT", 2)
 
