@@ -48,6 +48,13 @@ class SearchPage:
     ranked: bool
 
 
+# A person's facet words in the SQLite search table, from their candidate row `c` (search migration 0003).
+SQLITE_FACETS = (
+    "SELECT 'zzcountry' || lower(coalesce(c.country, '')) || ' zzstatus' || "
+    "replace(coalesce(c.relationship_status, ''), '_', '')"
+)
+
+
 def _sqlite_match_sql(node: Node) -> tuple[str, list]:
     return (
         "SELECT rowid AS id, rank AS score FROM search_candidate_fts WHERE search_candidate_fts MATCH %s",
@@ -85,10 +92,11 @@ def index_documents(documents: Iterable[CandidateDocument], *, new: bool = False
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
+            # The facet words come from the candidate row itself, as on PostgreSQL (search migration 0003).
             cursor.executemany(
-                "INSERT INTO search_candidate_fts(rowid, name, contact, work, skills, notes) "
-                "VALUES (%s, %s, %s, %s, %s, %s)",
-                rows,
+                "INSERT INTO search_candidate_fts(rowid, name, contact, work, skills, notes, facets) "
+                f"SELECT %s, %s, %s, %s, %s, %s, ({SQLITE_FACETS} FROM candidates_candidate c WHERE c.id = %s)",
+                [(*row, row[0]) for row in rows],
             )
         else:
             # One statement over arrays: the server builds every tsvector without a round trip per person.
@@ -130,18 +138,16 @@ def optimise_index() -> None:
 def _narrowed(engine_query: str, *, country: str | None, status: str | None) -> str:
     country_word = normalise_text(country or "")
     country_word = country_word if re.fullmatch(r"[a-z]{2}", country_word) else ""
-    if connection.vendor == "sqlite":
-        # A person's country code is a word of their document's work column (others may have "de" in their work
-        # text too; the scope drops them). Status is not in the FTS5 document.
-        return f'({engine_query}) AND {{work}} : "{country_word}"' if country_word else engine_query
-    # The facet words the triggers of search migration 0002 keep in step with the candidate row.
-    facets = []
-    if country_word:
-        facets.append(f"'zzcountry{country_word}':C")
     status_word = re.sub(r"[^a-z]", "", (status or "").lower())
-    if status_word:
-        facets.append(f"'zzstatus{status_word}':C")
-    return " & ".join([f"({engine_query})", *facets]) if facets else engine_query
+    words = [f"zzcountry{country_word}"] if country_word else []
+    words += [f"zzstatus{status_word}"] if status_word else []
+    if not words:
+        return engine_query
+    if connection.vendor == "sqlite":
+        # The facets column (weight 0 in bm25), kept in step with the candidate row by search migration 0003.
+        return " AND ".join([f"({engine_query})", *(f"{{facets}} : {word}" for word in words)])
+    # The facet words the triggers of search migration 0002 keep in step with the candidate row (weight C).
+    return " & ".join([f"({engine_query})", *(f"'{word}':C" for word in words)])
 
 
 def search(

@@ -79,3 +79,34 @@ def test_the_document_carries_the_current_facets_and_nothing_stale(recruiter, en
 
     assert {w for w in words if w.startswith("zz")} == {"zzcountryat", "zzstatusdonotcontact"}
     assert "kubernetes" in words
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the facets column exists in the SQLite index only")
+def test_the_sqlite_facets_column_follows_the_candidate_row(recruiter, engineers):
+    berta = engineers["Berta"]
+    Candidate.objects.filter(pk=berta.pk).update(relationship_status="do_not_contact", country="AT")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT facets, skills FROM search_candidate_fts WHERE rowid = %s", [berta.pk])
+        facets, skills = cursor.fetchone()
+
+    assert facets == "zzcountryat zzstatusdonotcontact"
+    assert "kubernetes" in skills
+
+
+def test_the_filter_words_do_not_change_the_ranking(recruiter, engineers):
+    """The facet words are matched but never scored, so a filter keeps the order the plain search gives."""
+    make_candidate(
+        actor=recruiter,
+        first_name="Kubernetes",
+        last_name="Fan",
+        skills=["Kubernetes"],
+        location={"country": "DE"},
+        relationship_status="nurturing",
+    )
+
+    filtered = candidate_list(user=recruiter, filters={"q": "kubernetes", "country": "DE", "status": "nurturing"})
+    everyone = candidate_list(user=recruiter, filters={"q": "kubernetes"})
+
+    in_scope = [c.first_name for c in everyone.items if c.country == "DE" and c.relationship_status == "nurturing"]
+    assert [c.first_name for c in filtered.items] == in_scope == ["Kubernetes", "Berta"]

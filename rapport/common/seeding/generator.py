@@ -1196,7 +1196,12 @@ class Generator:
         """The rows index_documents would write, from text normalised exactly as normalise_text does."""
         w = self.writer
         if w.vendor == "sqlite":
-            w.insert("search_candidate_fts", ("rowid", "name", "contact", "work", "skills", "notes"), documents)
+            # The facet words from the candidate rows written just before, as index_documents does.
+            connection.connection.executemany(
+                "INSERT INTO search_candidate_fts (rowid, name, contact, work, skills, notes, facets) "
+                f"SELECT ?, ?, ?, ?, ?, ?, ({search_backend.SQLITE_FACETS} FROM candidates_candidate c WHERE c.id = ?)",
+                [(*document, document[0]) for document in documents],
+            )
             return
         w.execute(
             "CREATE TEMP TABLE IF NOT EXISTS seed_search_staging "
