@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
-from rapport.common.forms import StyledFormMixin
+from rapport.common.forms import QuickSelect, StyledFormMixin
 from rapport.jobs.models import StageTemplate
 from rapport.messaging.models import MessageTemplate, TemplateCategory, TemplateChannel
 
@@ -171,7 +171,9 @@ class ComposeForm(StyledFormMixin, forms.Form):
     template = forms.ModelChoiceField(
         queryset=MessageTemplate.objects.none(), required=False, empty_label="No template", label="Template"
     )
-    job = forms.ModelChoiceField(queryset=None, required=False, empty_label="No job", label="About the job")
+    job = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="No job", label="About the job", widget=QuickSelect
+    )
     subject = forms.CharField(max_length=300, required=False, label="Subject")
     body = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "true", "maxlength": 20000}),
@@ -216,7 +218,9 @@ class BulkForm(StyledFormMixin, forms.Form):
     template = forms.ModelChoiceField(
         queryset=MessageTemplate.objects.none(), empty_label="Choose a template…", label="Template"
     )
-    job = forms.ModelChoiceField(queryset=None, required=False, empty_label="No job", label="About the job")
+    job = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="No job", label="About the job", widget=QuickSelect
+    )
 
     def __init__(self, *args: Any, templates: Any, jobs: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

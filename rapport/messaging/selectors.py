@@ -322,12 +322,29 @@ def candidate_for_address(*, channel: str, address: str) -> Candidate | None:
     return Candidate.objects.filter(phones__phone=value, erased_at__isnull=True).first()
 
 
+def _first_prefetched(candidate: Candidate, relation: str, field: str) -> str | None:
+    """The first of the person's prefetched emails or phones; None when they were not prefetched.
+
+    Every prefetch of them (the profile, the list pages, the export) orders them by (position, id), as below.
+    """
+    rows = getattr(candidate, "_prefetched_objects_cache", {}).get(relation)
+    if rows is None:
+        return None
+    return next((getattr(row, field) for row in rows), "")
+
+
 def primary_email(candidate: Candidate) -> str:
+    prefetched = _first_prefetched(candidate, "emails", "email")
+    if prefetched is not None:
+        return prefetched
     return candidate.emails.order_by("position", "id").values_list("email", flat=True).first() or ""
 
 
 def primary_phone(candidate: Candidate) -> str:
     """The person's first phone number (E.164), where SMS and WhatsApp go."""
+    prefetched = _first_prefetched(candidate, "phones", "phone")
+    if prefetched is not None:
+        return prefetched
     return candidate.phones.order_by("position", "id").values_list("phone", flat=True).first() or ""
 
 
