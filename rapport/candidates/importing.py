@@ -14,6 +14,8 @@ import io
 import logging
 import re
 import secrets
+import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +24,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
@@ -45,11 +48,19 @@ from rapport.candidates.models import (
     RelationshipStatus,
     Tag,
 )
-from rapport.candidates.services import _tag_objects, build_documents, candidate_clean, candidate_document
+from rapport.candidates.services import (
+    _tag_objects,
+    build_documents,
+    candidate_clean,
+    candidate_document,
+    custom_field_definitions_by_key,
+)
 from rapport.common.errors import ApplicationError, ValidationFailed
+from rapport.common.fast_insert import CopyStatement, bound_cursor, copy_statement, reserve_ids, run_copy
 from rapport.common.fast_insert import insert_rows as _insert
 from rapport.common.html import markdown_to_safe_html
 from rapport.search import backends as search_backend
+from rapport.search.backends import DocumentText, document_text
 from rapport.timeline.models import Activity, AuditEntry, Note
 from rapport.timeline.services import MAX_NOTE_LENGTH, audit_record
 
@@ -65,6 +76,7 @@ STALE_IMPORT_AFTER = timedelta(minutes=5)
 PREVIEW_ROWS = 5
 _DELIMITERS = (",", ";", "\t", "|")
 _LOOKUP_CHUNK = 900
+_SWITCH_INTERVAL = 0.0005  # seconds; see import_job_run
 _STAGING_DIR = "imports/staging"
 _STAGING_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -477,6 +489,8 @@ class _Person:
     phones: list[str]
     tags: list[str]
     notes: list[str]
+    # The search index's text for this person, computed while validating (see `_document_text`).
+    document: DocumentText | None = None
 
 
 def _issue(row: int | None, field: str, column: str, message: str, kind: str = "error", **extra: Any) -> dict:
@@ -489,6 +503,9 @@ class _Plan:
     def __init__(self, mapping: dict[str, str], headers: list[str]):
         self.columns = sorted((int(index), target) for index, target in mapping.items() if target)
         self.headers = headers
+        # Read once here, so `prepare` reads nothing from the database and can run on the reading thread.
+        has_custom = any(target.startswith("custom_fields.") for _, target in self.columns)
+        self.definitions = custom_field_definitions_by_key() if has_custom else {}
         self.column_of: dict[str, str] = {}
         for index, target in self.columns:
             self.column_of.setdefault(target, headers[index] if index < len(headers) else f"Column {index + 1}")
@@ -545,7 +562,7 @@ class _Plan:
         issues: list[dict] = []
         cleaned: dict[str, Any] = {}
         try:
-            cleaned = candidate_clean(data)
+            cleaned = candidate_clean(data, definitions=self.definitions)
         except ValidationFailed as exc:
             for name, messages in exc.fields.items():
                 target, column = self.column_for(name)
@@ -559,7 +576,7 @@ class _Plan:
                 )
         if issues:
             return issues
-        return _Person(
+        person = _Person(
             row=row,
             emails=cleaned.pop("emails", []),
             phones=cleaned.pop("phones", []),
@@ -567,6 +584,8 @@ class _Plan:
             fields=cleaned,
             notes=notes,
         )
+        person.document = _document_text(person)
+        return person
 
 
 def _union(first: list[str], second: list[str]) -> list[str]:
@@ -588,6 +607,7 @@ def _fold(into: _Person, other: _Person) -> None:
     into.phones = list(dict.fromkeys([*into.phones, *other.phones]))
     into.tags = _union(into.tags, other.tags)
     into.notes = [*into.notes, *other.notes]
+    into.document = None  # computed again from the combined person when written
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -681,6 +701,13 @@ def _commit_without_waiting_for_disk() -> None:
 def _owners(model: type, column: str, values: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     items = sorted(values)
+    if connection.vendor == "postgresql" and items:
+        # One array parameter, bound on the server: quoting a thousand values into an IN list costs more.
+        table = connection.ops.quote_name(model._meta.db_table)
+        with bound_cursor() as cursor, connection.wrap_database_errors:
+            cursor.execute(f"SELECT {column}, candidate_id FROM {table} WHERE {column} = ANY(%s)", [items])
+            found.update(cursor.fetchall())
+        return found
     for start in range(0, len(items), _LOOKUP_CHUNK):
         chunk = items[start : start + _LOOKUP_CHUNK]
         found.update(model.objects.filter(**{f"{column}__in": chunk}).values_list(column, "candidate_id"))
@@ -692,12 +719,65 @@ _TAG_LINK_COLUMNS = ("candidate_id", "tag_id", "added_by_id", "added_at")
 _ACTIVITY_COLUMNS = ("type", "candidate_id", "actor_id", "occurred_at", "payload")
 
 
+def _tag_payload(tag: Tag, shared: dict[int, dict]) -> dict:
+    """One payload object per tag and batch, so the insert encodes it once however many people get the tag."""
+    if tag.pk not in shared:
+        shared[tag.pk] = {"tag": tag.name}
+    return shared[tag.pk]
+
+
+def _finish_on_server_while(copies: list[CopyStatement], documents: list[tuple], meanwhile: Callable[[], None]) -> None:
+    """PostgreSQL: send a batch's rows, index them and check their foreign keys on a helper thread, while
+    `meanwhile` runs here.
+
+    Those are most of the server's work for a batch (inserting into every index, building tsvectors into the GIN
+    index, the deferred foreign-key checks COMMIT would otherwise run). The helper thread mostly waits for the
+    server, without the GIL, so the next batch is validated on this thread at the same time. It uses this
+    thread's connection, which does nothing else until it is done; errors are raised here, as Django's, so the
+    batch's fallback sees them.
+    """
+    raw = connection.connection
+    failure: list[BaseException] = []
+
+    def finish_on_server() -> None:
+        try:
+            with psycopg.Cursor(raw) as cursor:
+                for statement in copies:
+                    run_copy(cursor, statement)
+                if documents:
+                    cursor.execute(*search_backend.postgres_index_statement(documents))
+                # Checks every deferred constraint now, then defers them again for the rest of the transaction.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the importing thread below
+            failure.append(exc)
+
+    helper = threading.Thread(target=finish_on_server, name="import-writer", daemon=True)
+    helper.start()
+    try:
+        meanwhile()
+    finally:
+        helper.join()
+    if failure:
+        with connection.wrap_database_errors:
+            raise failure[0]
+
+
 def _CANDIDATE_DEFAULTS() -> dict[str, Any]:  # noqa: N802 - a table of values, called for fresh mutable defaults
     return {f.attname: f.get_default() for f in Candidate._meta.concrete_fields if not f.primary_key}
 
 
+def _document_text(person: _Person) -> DocumentText:
+    """The search index's text for a person not yet written; tag names as written index as the stored ones do,
+    since the index folds case."""
+    document = candidate_document(
+        _Indexed(person.fields), emails=person.emails, phones=person.phones, tags=person.tags, notes=person.notes
+    )
+    return document_text(document)
+
+
 class _Indexed:
-    """What a search document reads from a person just inserted (a model instance per row costs more)."""
+    """What a search document reads from a person not yet written (a model instance per row costs more)."""
 
     __slots__ = (
         "pk",
@@ -711,8 +791,8 @@ class _Indexed:
         "skills",
     )
 
-    def __init__(self, pk: int, fields: dict[str, Any]):
-        self.pk = pk
+    def __init__(self, fields: dict[str, Any]):
+        self.pk = 0  # the document is keyed by the id once the person is inserted
         self.full_name = f"{fields.get('first_name', '')} {fields.get('last_name', '')}".strip()
         for name in ("headline", "current_title", "current_company", "city", "region", "country"):
             setattr(self, name, fields.get(name) or "")
@@ -733,7 +813,8 @@ class _Importer:
         self.created_rows: dict[int, int] = {}
 
     # -- the batch, inside one transaction ---------------------------------------------------------------
-    def write(self, people: list[_Person]) -> _BatchResult:
+    def write(self, people: list[_Person], meanwhile: Callable[[], None] | None = None) -> _BatchResult:
+        """Write one batch; `meanwhile` (pure Python, no database) runs while the server finishes the batch."""
         result = _BatchResult()
         owners = {
             **_owners(CandidateEmail, "email", {e for p in people for e in p.emails}),
@@ -784,11 +865,18 @@ class _Importer:
         if targets:
             self._load_merge_state(targets)
         now = timezone.now()
-        created, documents = self._create(fresh, now, result)
+        # PostgreSQL, with work to overlap: the new people's rows are prepared here and sent by a helper thread.
+        pending: list[CopyStatement] | None = (
+            [] if connection.vendor == "postgresql" and meanwhile is not None else None
+        )
+        created, documents = self._create(fresh, now, result, pending)
         merged_ids = self._apply_merges(targets, now, result)
-        search_backend.index_documents(documents, new=True)
         if merged_ids:
             search_backend.index_documents(build_documents(merged_ids))
+        if pending is not None and meanwhile is not None:
+            _finish_on_server_while(pending, documents, meanwhile)
+        else:
+            search_backend.index_new_texts(documents)
         result.created = len(created)
         return result
 
@@ -831,11 +919,21 @@ class _Importer:
         return {**self.tags, **result.tags}
 
     def _create(
-        self, fresh: list[_Person], now: Any, result: _BatchResult
-    ) -> tuple[list[int], list[search_backend.CandidateDocument]]:
-        """Insert new people with everything they come with; returns their ids and search documents."""
+        self, fresh: list[_Person], now: Any, result: _BatchResult, pending: list[CopyStatement] | None = None
+    ) -> tuple[list[int], list[tuple]]:
+        """Insert new people with everything they come with; returns their ids and search index rows.
+
+        With `pending` (PostgreSQL), the rows are not sent but added to it as prepared COPYs, to run later.
+        """
         if not fresh:
             return [], []
+
+        def insert(model: type, columns: tuple[str, ...], values: list[tuple]) -> None:
+            if pending is None:
+                _insert(model, columns, values)
+            elif values:
+                pending.append(copy_statement(model, columns, values))
+
         defaults = _CANDIDATE_DEFAULTS()
         rows = []
         for person in fresh:
@@ -845,9 +943,14 @@ class _Importer:
             values["custom_fields"] = values["custom_fields"] if "custom_fields" in person.fields else {}
             values["created_at"] = values["updated_at"] = now
             rows.append(tuple(values[column] for column in _CANDIDATE_COLUMNS))
-        ids = _insert(Candidate, _CANDIDATE_COLUMNS, rows, returning_ids=True)
+        if pending is None:
+            ids = _insert(Candidate, _CANDIDATE_COLUMNS, rows, returning_ids=True)
+        else:
+            ids = reserve_ids(Candidate, len(rows))
+            pending.append(copy_statement(Candidate, _CANDIDATE_COLUMNS, rows, ids=ids))
         tags = self._tag_objects({t for p in fresh for t in p.tags}, result)
         emails, phones, links, notes, activities, documents = [], [], [], [], [], []
+        tag_payloads: dict[int, dict] = {}
         actor_id = self.actor.pk if self.actor is not None else None
         for person, cid in zip(fresh, ids, strict=True):
             result.created_rows[cid] = person.row
@@ -860,23 +963,17 @@ class _Importer:
             person_tags = list({tags[t.lower()].pk: tags[t.lower()] for t in person.tags}.values())
             for tag in person_tags:
                 links.append((cid, tag.pk, actor_id, now))
-                activities.append(("tag.added", cid, actor_id, now, {"tag": tag.name}))
+                activities.append(("tag.added", cid, actor_id, now, _tag_payload(tag, tag_payloads)))
             notes += [self._note(cid, body, now) for body in person.notes]
-            documents.append(
-                candidate_document(
-                    _Indexed(cid, person.fields),
-                    emails=person.emails,
-                    phones=person.phones,
-                    tags=[tag.name for tag in person_tags],
-                    notes=person.notes,
-                )
-            )
-        _insert(CandidateEmail, ("candidate_id", "email", "position"), emails)
-        _insert(CandidatePhone, ("candidate_id", "phone", "position"), phones)
-        _insert(CandidateTag, _TAG_LINK_COLUMNS, links)
+            documents.append((cid, *(person.document or _document_text(person))))
+        insert(CandidateEmail, ("candidate_id", "email", "position"), emails)
+        insert(CandidatePhone, ("candidate_id", "phone", "position"), phones)
+        insert(CandidateTag, _TAG_LINK_COLUMNS, links)
+        # Written now even when the people are still pending: the note's id goes into its activity, and its
+        # foreign key to the person is checked at the end of the transaction.
         Note.objects.bulk_create(notes)
         activities += [self._note_activity(note, now) for note in notes]
-        _insert(Activity, _ACTIVITY_COLUMNS, activities)
+        insert(Activity, _ACTIVITY_COLUMNS, activities)
         return ids, documents
 
     def _apply_merges(self, targets: dict[int, _MergeTarget], now: Any, result: _BatchResult) -> list[int]:
@@ -885,6 +982,7 @@ class _Importer:
         tags = self._tag_objects({t for target in targets.values() for t in target.new_tags}, result)
         actor_id = self.actor.pk if self.actor is not None else None
         emails, phones, links, notes, activities, audits = [], [], [], [], [], []
+        tag_payloads: dict[int, dict] = {}
         changed: list[Candidate] = []
         changed_fields: set[str] = set()
         for cid, target in targets.items():
@@ -918,7 +1016,7 @@ class _Importer:
                         changes={**changes, "via": f"import #{self.job.pk}"},
                     )
                 )
-            activities += [("tag.added", cid, actor_id, now, {"tag": tag.name}) for tag in added_tags]
+            activities += [("tag.added", cid, actor_id, now, _tag_payload(tag, tag_payloads)) for tag in added_tags]
             target.candidate.updated_at = now
         _insert(CandidateEmail, ("candidate_id", "email", "position"), emails)
         _insert(CandidatePhone, ("candidate_id", "phone", "position"), phones)
@@ -948,11 +1046,13 @@ class _Importer:
         return ("note.added", note.candidate_id, note.author_id, now, payload)
 
     # -- one batch, with per-row fallback ---------------------------------------------------------------
-    def run_batch(self, people: list[_Person], issues: list[dict], rows_seen: int) -> None:
+    def run_batch(
+        self, people: list[_Person], issues: list[dict], rows_seen: int, meanwhile: Callable[[], None] | None = None
+    ) -> None:
         try:
             with transaction.atomic():
                 _commit_without_waiting_for_disk()
-                result = self.write(people)
+                result = self.write(people, meanwhile)
                 result.issues[:0] = issues
                 self._save_progress(result, rows_seen)
         except IntegrityError:
@@ -1204,33 +1304,26 @@ def import_job_run(
             cursor.execute("PRAGMA cache_size = -65536")
     job = claimed
     batch_rows = max(1, int(progress_every))
+    switch_interval = sys.getswitchinterval()
+    # The thread that sends a batch to PostgreSQL (see _finish_on_server_while) wakes many times per batch, each
+    # time needing the GIL from this thread; at Python's default 5 ms wait each wake-up costs more than it sends.
+    sys.setswitchinterval(min(switch_interval, _SWITCH_INTERVAL))
     try:
         source = read_csv(job.file)
         plan = _Plan(job.mapping, source.headers)
         importer = _Importer(job, plan)
         already_done = job.processed_rows  # resuming a job whose earlier run stopped part-way
-        people: list[_Person] = []
-        issues: list[dict] = []
-        seen = 0
-        index = 0
-        for index, (number, cells) in enumerate(source.records(), start=1):
-            if index <= already_done:
-                continue
-            prepared = plan.prepare(number, cells)
-            if isinstance(prepared, list):
-                issues.extend(prepared)
-            else:
-                people.append(prepared)
-            seen += 1
-            if seen >= batch_rows:
-                importer.run_batch(people, issues, seen)
-                people, issues, seen = [], [], 0
-                if on_progress is not None:
-                    on_progress(job)
-        if seen:
-            importer.run_batch(people, issues, seen)
-        if job.total_rows != max(index, job.processed_rows):
-            job.total_rows = max(index, job.processed_rows)
+        rows_read = already_done
+        batches = _Lookahead(_prepared_batches(source, plan, skip=already_done, batch_rows=batch_rows))
+        while (batch := batches.take()) is not None:
+            if batch.seen:
+                # The next batch is read and validated while the server finishes this one.
+                importer.run_batch(batch.people, batch.issues, batch.seen, meanwhile=batches.read_ahead)
+            rows_read = batch.rows_read
+            if batch.seen >= batch_rows and on_progress is not None:
+                on_progress(job)
+        if job.total_rows != max(rows_read, job.processed_rows):
+            job.total_rows = max(rows_read, job.processed_rows)
         _finish(job, ImportStatus.DONE)
     except ApplicationError as exc:
         _fail(job, exc.message)
@@ -1240,9 +1333,63 @@ def import_job_run(
             job,
             f"The import stopped after {job.processed_rows} rows because of an internal error ({type(exc).__name__}).",
         )
+    finally:
+        sys.setswitchinterval(switch_interval)
     if on_progress is not None:
         on_progress(job)
     return job
+
+
+@dataclass
+class _PreparedBatch:
+    people: list[_Person]
+    issues: list[dict]
+    seen: int  # rows in this batch, valid or not
+    rows_read: int  # data rows of the file read so far, skipped ones included
+
+
+class _Lookahead:
+    """Batches taken one at a time, the next one readable ahead of time; a reading error waits for its turn."""
+
+    def __init__(self, batches: Iterator[_PreparedBatch]):
+        self._batches = batches
+        self._ahead: list[_PreparedBatch | None | BaseException] = []
+
+    def read_ahead(self) -> None:
+        if self._ahead:
+            return
+        try:
+            self._ahead.append(next(self._batches, None))
+        except Exception as exc:  # noqa: BLE001 - raised by take(), after the batch being written is saved
+            self._ahead.append(exc)
+
+    def take(self) -> _PreparedBatch | None:
+        self.read_ahead()
+        item = self._ahead.pop()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+
+def _prepared_batches(source: CsvSource, plan: _Plan, *, skip: int, batch_rows: int) -> Iterator[_PreparedBatch]:
+    """The file's rows after the first `skip`, validated, `batch_rows` at a time."""
+    people: list[_Person] = []
+    issues: list[dict] = []
+    seen = 0
+    index = 0
+    for index, (number, cells) in enumerate(source.records(), start=1):
+        if index <= skip:
+            continue
+        prepared = plan.prepare(number, cells)
+        if isinstance(prepared, list):
+            issues.extend(prepared)
+        else:
+            people.append(prepared)
+        seen += 1
+        if seen >= batch_rows:
+            yield _PreparedBatch(people, issues, seen, index)
+            people, issues, seen = [], [], 0
+    yield _PreparedBatch(people, issues, seen, index)
 
 
 def _fail(job: ImportJob, message: str) -> None:

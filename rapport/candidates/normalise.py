@@ -44,7 +44,34 @@ def normalise_phone(raw: str, *, region: str | None = None, field: str = "phones
         )
     if not phonenumbers.is_possible_number(parsed):
         raise ValidationFailed.single(field, f"{raw!r} has the wrong number of digits for a phone number.")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    # The number is parsed now; indexing it next (an import indexes every row it validates) need not parse it again.
+    _remember_tokens(e164, _tokens(e164, parsed))
+    return e164
+
+
+# e164 → phone_search_tokens(e164). A memo of a pure function, so what it holds can only save time; it is
+# emptied when full rather than kept in order, which is enough for "validated, then indexed a moment later".
+_TOKENS_MEMO: dict[str, list[str]] = {}
+_TOKENS_MEMO_SIZE = 20_000
+
+
+def _remember_tokens(e164: str, tokens: list[str]) -> None:
+    if len(_TOKENS_MEMO) >= _TOKENS_MEMO_SIZE:
+        _TOKENS_MEMO.clear()
+    _TOKENS_MEMO[e164] = tokens
+
+
+def _tokens(e164: str, parsed: phonenumbers.PhoneNumber) -> list[str]:
+    # The stored form carries no extension, so neither does the national form indexed for it.
+    bare = phonenumbers.PhoneNumber(
+        country_code=parsed.country_code,
+        national_number=parsed.national_number,
+        italian_leading_zero=parsed.italian_leading_zero,
+        number_of_leading_zeros=parsed.number_of_leading_zeros,
+    )
+    national = re.sub(r"\D", "", phonenumbers.format_number(bare, phonenumbers.PhoneNumberFormat.NATIONAL))
+    return list(dict.fromkeys([e164.lstrip("+"), phonenumbers.national_significant_number(bare), national]))
 
 
 def phone_search_tokens(e164: str) -> list[str]:
@@ -53,13 +80,14 @@ def phone_search_tokens(e164: str) -> list[str]:
     "+49 30 1234567" is indexed as 49301234567 (international), 301234567 (national significant number) and
     0301234567 (as dialled at home, with the trunk prefix).
     """
-    tokens = [e164.lstrip("+")]
+    remembered = _TOKENS_MEMO.get(e164)
+    if remembered is not None:
+        return list(remembered)
     try:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
-        return tokens
-    national = re.sub(r"\D", "", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL))
-    return list(dict.fromkeys([*tokens, phonenumbers.national_significant_number(parsed), national]))
+        return [e164.lstrip("+")]
+    return _tokens(e164, parsed)
 
 
 def phone_query_digits(text: str) -> list[str]:

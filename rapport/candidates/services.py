@@ -114,13 +114,21 @@ def _clean_string_list(
     return cleaned
 
 
-def _clean_custom_fields(value: Any, errors: FieldErrors) -> dict[str, Any]:
+def custom_field_definitions_by_key() -> dict[str, CustomFieldDefinition]:
+    """The definitions validation checks custom values against; a bulk writer loads them once and passes them in."""
+    return {d.key: d for d in CustomFieldDefinition.objects.all()}
+
+
+def _clean_custom_fields(
+    value: Any, errors: FieldErrors, definitions: dict[str, CustomFieldDefinition] | None = None
+) -> dict[str, Any]:
     if value in (None, ""):
         return {}
     if not isinstance(value, dict):
         errors.add("custom_fields", "Give custom fields as an object of key: value.")
         return {}
-    definitions = {d.key: d for d in CustomFieldDefinition.objects.all()}
+    if definitions is None:
+        definitions = custom_field_definitions_by_key()
     cleaned: dict[str, Any] = {}
     for key, raw in value.items():
         field = f"custom_fields.{key}"
@@ -163,11 +171,18 @@ def _clean_custom_fields(value: Any, errors: FieldErrors) -> dict[str, Any]:
     return cleaned
 
 
-def _clean(data: dict[str, Any], *, partial: bool, default_region: str | None = None) -> dict[str, Any]:
+def _clean(
+    data: dict[str, Any],
+    *,
+    partial: bool,
+    default_region: str | None = None,
+    definitions: dict[str, CustomFieldDefinition] | None = None,
+) -> dict[str, Any]:
     """Validate API-shaped candidate data into model values; raises one ValidationFailed with every field.
 
     `default_region` is the person's stored country, the hint for national phone numbers when an update
-    changes phones without restating the location.
+    changes phones without restating the location. `definitions` are the custom field definitions, read
+    from the database when not given.
     """
     errors = FieldErrors()
     out: dict[str, Any] = {}
@@ -233,7 +248,7 @@ def _clean(data: dict[str, Any], *, partial: bool, default_region: str | None = 
             except (User.DoesNotExist, ValueError, TypeError):
                 errors.add("owner_id", "There is no active team member with this id.")
     if "custom_fields" in data:
-        out["custom_fields"] = _clean_custom_fields(data["custom_fields"], errors)
+        out["custom_fields"] = _clean_custom_fields(data["custom_fields"], errors, definitions)
     if "emails" in data:
         emails = _clean_string_list(data["emails"], "emails", errors, max_items=10, max_len=254)
         out["emails"] = list(dict.fromkeys(e for e in (errors.capture(normalise_email, e) for e in emails) if e))
@@ -247,13 +262,20 @@ def _clean(data: dict[str, Any], *, partial: bool, default_region: str | None = 
     return out
 
 
-def candidate_clean(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+def candidate_clean(
+    data: dict[str, Any],
+    *,
+    partial: bool = False,
+    definitions: dict[str, CustomFieldDefinition] | None = None,
+) -> dict[str, Any]:
     """Validate API-shaped person data by the rules create and update apply, without writing anything.
 
     Bulk writers (the CSV import) and previews use it, so a person is valid or not by one definition.
     Returns model values plus `emails`, `phones` and `tags`; raises one ValidationFailed naming every field.
+    With `definitions` (from `custom_field_definitions_by_key`) it reads nothing from the database, so it can
+    run on a thread of its own.
     """
-    return _clean(data, partial=partial)
+    return _clean(data, partial=partial, definitions=definitions)
 
 
 def _ensure_contacts_free(*, emails: Sequence[str], phones: Sequence[str], exclude_id: int | None) -> None:

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
+from rapport.common.fast_insert import bound_cursor
 from rapport.search.query import Node, normalise_text, to_fts5, to_tsquery
 
 RANK_LIMIT = 20_000
@@ -69,6 +70,24 @@ def _postgres_match_sql(node: Node) -> tuple[str, list]:
     )
 
 
+DocumentText = tuple[str, str, str, str, str]
+
+
+def document_text(document: CandidateDocument) -> DocumentText:
+    """A document's columns as the index stores them (name, contact, work, skills, notes), normalised.
+
+    Pure Python with no database access, so a bulk writer can compute it ahead, on another thread.
+    """
+    d = document
+    return (
+        normalise_text(d.name),
+        normalise_text(d.contact),
+        normalise_text(d.work),
+        normalise_text(d.skills),
+        normalise_text(d.notes),
+    )
+
+
 def index_documents(documents: Iterable[CandidateDocument], *, new: bool = False) -> None:
     """Replace the index entries of these candidates (delete + insert keeps both engines simple).
 
@@ -79,36 +98,38 @@ def index_documents(documents: Iterable[CandidateDocument], *, new: bool = False
         return
     if not new:
         remove_documents([d.candidate_id for d in docs])
-    rows = [
-        (
-            d.candidate_id,
-            normalise_text(d.name),
-            normalise_text(d.contact),
-            normalise_text(d.work),
-            normalise_text(d.skills),
-            normalise_text(d.notes),
-        )
-        for d in docs
-    ]
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
+    index_new_texts([(d.candidate_id, *document_text(d)) for d in docs])
+
+
+def index_new_texts(rows: Sequence[tuple[int, str, str, str, str, str]]) -> None:
+    """Index people who have no entry yet, from (candidate id, *document_text) rows."""
+    if not rows:
+        return
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
             # The facet words come from the candidate row itself, as on PostgreSQL (search migration 0003).
             cursor.executemany(
                 "INSERT INTO search_candidate_fts(rowid, name, contact, work, skills, notes, facets) "
                 f"SELECT %s, %s, %s, %s, %s, %s, ({SQLITE_FACETS} FROM candidates_candidate c WHERE c.id = %s)",
                 [(*row, row[0]) for row in rows],
             )
-        else:
-            # One statement over arrays: the server builds every tsvector without a round trip per person.
-            cursor.execute(
-                "INSERT INTO search_candidate_document(candidate_id, document) "
-                "SELECT id, setweight(to_tsvector('simple', name), 'A') || setweight(to_tsvector('simple', contact), 'A')"
-                " || setweight(to_tsvector('simple', work), 'B') || setweight(to_tsvector('simple', skills), 'B')"
-                " || setweight(to_tsvector('simple', notes), 'D') "
-                "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-                "AS d(id, name, contact, work, skills, notes)",
-                [list(column) for column in zip(*rows, strict=True)],
-            )
+    else:
+        with bound_cursor() as cursor, connection.wrap_database_errors:
+            cursor.execute(*postgres_index_statement(rows))
+
+
+def postgres_index_statement(rows: Sequence[tuple[int, str, str, str, str, str]]) -> tuple[str, list]:
+    """PostgreSQL: the statement and parameters that index new people, for a caller that runs it itself."""
+    # One statement over arrays: the server builds every tsvector without a round trip per person.
+    return (
+        "INSERT INTO search_candidate_document(candidate_id, document) "
+        "SELECT id, setweight(to_tsvector('simple', name), 'A') || setweight(to_tsvector('simple', contact), 'A')"
+        " || setweight(to_tsvector('simple', work), 'B') || setweight(to_tsvector('simple', skills), 'B')"
+        " || setweight(to_tsvector('simple', notes), 'D') "
+        "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+        "AS d(id, name, contact, work, skills, notes)",
+        [list(column) for column in zip(*rows, strict=True)],
+    )
 
 
 def remove_documents(candidate_ids: Sequence[int]) -> None:

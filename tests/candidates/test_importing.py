@@ -708,3 +708,64 @@ def test_the_command_exits_non_zero_on_an_unreadable_file(db, tmp_path):
         path = tmp_path / "ok.csv"
         path.write_bytes(b"First name\nAda\n")
         call_command("import_candidates", str(path), "--map", "Nope=emails", stdout=io.StringIO())
+
+
+# ---------------------------------------------------------------------------------------------- batches and errors
+
+
+def test_a_reading_error_met_ahead_of_time_is_raised_only_when_its_batch_is_taken():
+    """The next batch is read while the current one is written; an error in it must not undo that write."""
+    from rapport.candidates.importing import _Lookahead, _PreparedBatch
+
+    first = _PreparedBatch(people=[], issues=[], seen=2, rows_read=2)
+
+    def batches():
+        yield first
+        raise ValidationFailed.single("file", "Row 4 cannot be read as CSV.")
+
+    lookahead = _Lookahead(batches())
+    assert lookahead.take() is first
+    lookahead.read_ahead()  # while `first` is being written: the error waits
+
+    with pytest.raises(ValidationFailed):
+        lookahead.take()
+
+
+def test_custom_field_definitions_are_read_once_per_import_not_once_per_row(recruiter, django_assert_max_num_queries):
+    CustomFieldDefinition.objects.create(key="notice_period", label="Notice period", field_type=CustomFieldType.NUMBER)
+    rows = [[f"P{i}", f"p{i}@example.org", str(i)] for i in range(40)]
+    rows.append(["Bad", "bad@example.org", "soon"])
+    data = csv_bytes(rows, header=["First name", "E-mail", "Notice period"])
+    source = read_csv(upload(data))
+    job = import_job_create(
+        actor=recruiter, upload=upload(data), mapping=suggest_mapping(source.headers), on_duplicate="skip"
+    )
+
+    with django_assert_max_num_queries(40):
+        job = import_job_run(job=job)
+
+    assert job.created_count == 40
+    assert person("p7@example.org").custom_fields == {"notice_period": 7}
+    [error] = issues(job)
+    assert error["field"] == "custom_fields.notice_period"
+    assert error["row"] == 42
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgres_a_clash_found_while_the_next_batch_is_read_falls_back_to_row_by_row(recruiter):
+    """The overlapped send (rows, index, foreign-key checks on a helper thread) reports a clash the way the
+    plain path does, so the batch is redone row by row and only the clashing row fails."""
+    from django.db import IntegrityError, transaction
+
+    from rapport.candidates import importing
+    from rapport.common.fast_insert import copy_statement
+
+    taken = make_candidate(actor=recruiter, first_name="Taken", emails=["taken@example.org"])
+    read: list[str] = []
+    clash = copy_statement(CandidateEmail, ("candidate_id", "email", "position"), [(taken.pk, "taken@example.org", 1)])
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        importing._finish_on_server_while([clash], [], lambda: read.append("next batch"))
+
+    assert read == ["next batch"]
+    assert CandidateEmail.objects.filter(email="taken@example.org").count() == 1

@@ -9,6 +9,7 @@ from rapport.candidates.normalise import (
     looks_like_phone,
     normalise_email,
     normalise_phone,
+    phone_search_tokens,
     validate_birthday,
     validate_country,
     validate_timezone,
@@ -143,3 +144,26 @@ def test_the_fast_path_for_plain_addresses_agrees_with_email_validator():
         assert ours == theirs, address
         accepted += ours is not None
     assert accepted > 1_000
+
+
+@pytest.mark.parametrize(
+    "raw, region",
+    [
+        ("+44 20 7946 0958", None),
+        ("020 7946 0958 ext. 12", "GB"),
+        ("06 1 234 5678", "HU"),
+        ("+39 06 6982 1234", None),
+        ("(201) 555-0123", "US"),
+        ("8 (912) 345-67-89", "RU"),
+        ("030 1234567", "DE"),
+    ],
+)
+def test_a_phone_indexes_under_the_same_tokens_whether_just_normalised_or_read_back(raw, region):
+    from rapport.candidates import normalise
+
+    e164 = normalise_phone(raw, region=region)
+    remembered = phone_search_tokens(e164)
+    normalise._TOKENS_MEMO.clear()
+
+    assert remembered == phone_search_tokens(e164)
+    assert remembered[0] == e164.lstrip("+")
