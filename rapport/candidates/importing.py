@@ -11,6 +11,7 @@ Row numbers in reports count the header as row 1, as a spreadsheet shows them.
 import codecs
 import csv
 import io
+import json
 import logging
 import re
 import secrets
@@ -28,7 +29,7 @@ import psycopg
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import Q, TextChoices
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
@@ -56,7 +57,15 @@ from rapport.candidates.services import (
     custom_field_definitions_by_key,
 )
 from rapport.common.errors import ApplicationError, ValidationFailed
-from rapport.common.fast_insert import CopyStatement, bound_cursor, copy_statement, reserve_ids, run_copy
+from rapport.common.fast_insert import (
+    PreparedInsert,
+    bound_cursor,
+    db_value,
+    prepared_insert,
+    reserve_ids,
+    row_converter,
+    run_prepared,
+)
 from rapport.common.fast_insert import insert_rows as _insert
 from rapport.common.html import markdown_to_safe_html
 from rapport.search import backends as search_backend
@@ -491,6 +500,8 @@ class _Person:
     notes: list[str]
     # The search index's text for this person, computed while validating (see `_document_text`).
     document: DocumentText | None = None
+    # The candidate row's values (`_PERSON_COLUMNS`), database-ready, also prepared while validating.
+    values: tuple | None = None
 
 
 def _issue(row: int | None, field: str, column: str, message: str, kind: str = "error", **extra: Any) -> dict:
@@ -509,6 +520,15 @@ class _Plan:
         self.column_of: dict[str, str] = {}
         for index, target in self.columns:
             self.column_of.setdefault(target, headers[index] if index < len(headers) else f"Column {index + 1}")
+        self._row_values = row_converter(Candidate, _PERSON_COLUMNS)
+        self._row_defaults = {
+            f.attname: f.get_default() for f in Candidate._meta.concrete_fields if f.attname in _PERSON_COLUMNS
+        }
+
+    def person_row(self, person: "_Person") -> tuple:
+        """The candidate row's values for `person` (`_PERSON_COLUMNS`), ready for the database."""
+        values = {**self._row_defaults, **person.fields}
+        return self._row_values(tuple(values[column] for column in _PERSON_COLUMNS))
 
     def column_for(self, field: str) -> tuple[str, str]:
         """The target field and the column header an error on `field` (as validation names it) belongs to."""
@@ -585,6 +605,7 @@ class _Plan:
             notes=notes,
         )
         person.document = _document_text(person)
+        person.values = self.person_row(person)
         return person
 
 
@@ -607,7 +628,9 @@ def _fold(into: _Person, other: _Person) -> None:
     into.phones = list(dict.fromkeys([*into.phones, *other.phones]))
     into.tags = _union(into.tags, other.tags)
     into.notes = [*into.notes, *other.notes]
-    into.document = None  # computed again from the combined person when written
+    # Computed again from the combined person when written.
+    into.document = None
+    into.values = None
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -701,20 +724,67 @@ def _commit_without_waiting_for_disk() -> None:
 def _owners(model: type, column: str, values: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     items = sorted(values)
-    if connection.vendor == "postgresql" and items:
-        # One array parameter, bound on the server: quoting a thousand values into an IN list costs more.
-        table = connection.ops.quote_name(model._meta.db_table)
+    if connection.vendor == "postgresql":
         with bound_cursor() as cursor, connection.wrap_database_errors:
-            cursor.execute(f"SELECT {column}, candidate_id FROM {table} WHERE {column} = ANY(%s)", [items])
-            found.update(cursor.fetchall())
-        return found
+            return _owners_on(cursor, model, column, values)
     for start in range(0, len(items), _LOOKUP_CHUNK):
         chunk = items[start : start + _LOOKUP_CHUNK]
         found.update(model.objects.filter(**{f"{column}__in": chunk}).values_list(column, "candidate_id"))
     return found
 
 
-_CANDIDATE_COLUMNS = tuple(f.attname for f in Candidate._meta.concrete_fields if not f.primary_key)
+# A new candidate's columns: the person's own, prepared while validating, then the three the batch sets.
+_PERSON_COLUMNS = tuple(
+    f.attname
+    for f in Candidate._meta.concrete_fields
+    if not f.primary_key and f.attname not in ("owner_id", "created_at", "updated_at")
+)
+_CANDIDATE_COLUMNS = (*_PERSON_COLUMNS, "owner_id", "created_at", "updated_at")
+
+
+def _owners_on(cursor: Any, model: type, column: str, values: set[str]) -> dict[str, int]:
+    """PostgreSQL, on a driver cursor: who holds each of these emails or phones."""
+    if not values:
+        return {}
+    # One array parameter, bound on the server: quoting a thousand values into an IN list costs more.
+    table = connection.ops.quote_name(model._meta.db_table)
+    cursor.execute(f"SELECT {column}, candidate_id FROM {table} WHERE {column} = ANY(%s)", [sorted(values)])
+    return dict(cursor.fetchall())
+
+
+def _full_names_on(cursor: Any, ids: set[int]) -> dict[int, str]:
+    """PostgreSQL, on a driver cursor: these people's names as `Candidate.full_name` shows them."""
+    if not ids:
+        return {}
+    cursor.execute("SELECT id, first_name, last_name FROM candidates_candidate WHERE id = ANY(%s)", [sorted(ids)])
+    return {pk: f"{first} {last}".strip() for pk, first, last in cursor.fetchall()}
+
+
+@dataclass
+class _Ready:
+    """A batch ready to send: its prepared inserts (None: sent already), search entries and result, and the
+    contact points of the people it creates (what a batch prepared ahead must treat as taken)."""
+
+    pending: list[PreparedInsert] | None
+    documents: list[tuple]
+    result: "_BatchResult"
+    contacts: dict[str, int]
+
+
+class _SideConnection:
+    """PostgreSQL: a second connection, in autocommit, for the reads of a batch prepared ahead."""
+
+    def __init__(self) -> None:
+        self._wrapper = connections.create_connection(DEFAULT_DB_ALIAS)
+
+    def cursor(self) -> Any:
+        self._wrapper.ensure_connection()
+        return psycopg.Cursor(self._wrapper.connection)
+
+    def close(self) -> None:
+        self._wrapper.close()
+
+
 _TAG_LINK_COLUMNS = ("candidate_id", "tag_id", "added_by_id", "added_at")
 _ACTIVITY_COLUMNS = ("type", "candidate_id", "actor_id", "occurred_at", "payload")
 
@@ -726,29 +796,44 @@ def _tag_payload(tag: Tag, shared: dict[int, dict]) -> dict:
     return shared[tag.pk]
 
 
-def _finish_on_server_while(copies: list[CopyStatement], documents: list[tuple], meanwhile: Callable[[], None]) -> None:
-    """PostgreSQL: send a batch's rows, index them and check their foreign keys on a helper thread, while
-    `meanwhile` runs here.
+def _tag_payload_json(tag: Tag, shared: dict[int, str]) -> str:
+    """A "tag.added" payload as JSON, encoded once per tag and batch."""
+    if tag.pk not in shared:
+        shared[tag.pk] = json.dumps({"tag": tag.name})
+    return shared[tag.pk]
 
-    Those are most of the server's work for a batch (inserting into every index, building tsvectors into the GIN
-    index, the deferred foreign-key checks COMMIT would otherwise run). The helper thread mostly waits for the
-    server, without the GIL, so the next batch is validated on this thread at the same time. It uses this
-    thread's connection, which does nothing else until it is done; errors are raised here, as Django's, so the
-    batch's fallback sees them.
+
+def _finish_on_server_while(
+    inserts: list[PreparedInsert], documents: list[tuple], meanwhile: Callable[[], None]
+) -> None:
+    """Send a batch's rows and index them on a helper thread, while `meanwhile` runs here.
+
+    Those are most of the database's work for a batch (inserting into every index, building the search entries; on
+    PostgreSQL also the deferred foreign-key checks COMMIT would otherwise run). The helper thread mostly waits for
+    the database without the GIL (PostgreSQL's server, or SQLite's engine running one statement per table), so the
+    next batch is validated on this thread at the same time. It uses this thread's connection, which does nothing
+    else until it is done; errors are raised here, as Django's, so the batch's fallback sees them.
     """
+    connection.ensure_connection()
     raw = connection.connection
+    postgres = connection.vendor == "postgresql"
+    index = search_backend.new_texts_statement(documents) if documents else None
     failure: list[BaseException] = []
 
     def finish_on_server() -> None:
         try:
-            with psycopg.Cursor(raw) as cursor:
-                for statement in copies:
-                    run_copy(cursor, statement)
-                if documents:
-                    cursor.execute(*search_backend.postgres_index_statement(documents))
-                # Checks every deferred constraint now, then defers them again for the rest of the transaction.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            cursor = psycopg.Cursor(raw) if postgres else raw.cursor()
+            try:
+                for statement in inserts:
+                    run_prepared(cursor, statement)
+                if index is not None:
+                    cursor.execute(*index)
+                if postgres:
+                    # Checks every deferred constraint now, then defers them again for the rest of the transaction
+                    # (one round trip for both).
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
+            finally:
+                cursor.close()
         except BaseException as exc:  # noqa: BLE001 - re-raised on the importing thread below
             failure.append(exc)
 
@@ -761,10 +846,6 @@ def _finish_on_server_while(copies: list[CopyStatement], documents: list[tuple],
     if failure:
         with connection.wrap_database_errors:
             raise failure[0]
-
-
-def _CANDIDATE_DEFAULTS() -> dict[str, Any]:  # noqa: N802 - a table of values, called for fresh mutable defaults
-    return {f.attname: f.get_default() for f in Candidate._meta.concrete_fields if not f.primary_key}
 
 
 def _document_text(person: _Person) -> DocumentText:
@@ -811,10 +892,33 @@ class _Importer:
         self.merge = job.on_duplicate == "merge"
         self.tags: dict[str, Tag] = {}
         self.created_rows: dict[int, int] = {}
+        # PostgreSQL: the connection that prepares batches ahead (see `ready_ahead`), and the batch being sent.
+        self.side: _SideConnection | None = None
+        self.in_flight: _Ready | None = None
 
     # -- the batch, inside one transaction ---------------------------------------------------------------
-    def write(self, people: list[_Person], meanwhile: Callable[[], None] | None = None) -> _BatchResult:
-        """Write one batch; `meanwhile` (pure Python, no database) runs while the server finishes the batch."""
+    def write(
+        self, people: list[_Person], meanwhile: Callable[[], None] | None = None, ready: "_Ready | None" = None
+    ) -> _BatchResult:
+        """Write one batch; `meanwhile` (pure Python, no database) runs while the server finishes the batch.
+
+        `ready`: the batch as `ready_ahead` prepared it while the previous one was sent.
+        """
+        if ready is None:
+            ready = self._ready(people, overlap=meanwhile is not None)
+        if ready.pending is not None and meanwhile is not None:
+            self.in_flight = ready
+            try:
+                _finish_on_server_while(ready.pending, ready.documents, meanwhile)
+            finally:
+                self.in_flight = None
+        else:
+            search_backend.index_new_texts(ready.documents)
+        return ready.result
+
+    def _ready(self, people: list[_Person], *, overlap: bool) -> "_Ready":
+        """Match a batch against the database and build everything it writes; with `overlap`, the new people's
+        rows are prepared for a helper thread to send instead of being sent here."""
         result = _BatchResult()
         owners = {
             **_owners(CandidateEmail, "email", {e for p in people for e in p.emails}),
@@ -825,9 +929,66 @@ class _Importer:
         # Who holds each contact point: ("db", candidate id) or ("new", index into `fresh`). A person deleted
         # between the two reads holds nothing any more.
         holder: dict[str, tuple[str, int]] = {c: ("db", cid) for c, cid in owners.items() if cid in existing}
+        names = {cid: candidate.full_name for cid, candidate in existing.items()}
+        fresh, targets = self._match(people, holder, names, self.created_rows, result, existing)
+        if targets:
+            self._load_merge_state(targets)
+        now = timezone.now()
+        pending: list[PreparedInsert] | None = [] if overlap else None
+        created, documents, contacts = self._create(fresh, now, result, pending)
+        merged_ids = self._apply_merges(targets, now, result)
+        if merged_ids:
+            search_backend.index_documents(build_documents(merged_ids))
+        result.created = len(created)
+        return _Ready(pending, documents, result, contacts)
+
+    def ready_ahead(self, people: list[_Person]) -> "_Ready | None":
+        """PostgreSQL: the next batch made ready while the current one is sent, or None where that is not safe.
+
+        Runs on the importing thread while the helper holds the connection, so it reads through a second
+        connection (`self.side`), which sees what is committed; the batch being sent is not, and is taken from
+        memory instead. Only plain skipping is prepared ahead: no merges (they update people), no notes (written
+        on the connection), no tag the import has not met (created on the connection).
+        """
+        sending = self.in_flight
+        if self.side is None or self.merge or sending is None or not people:
+            return None
+        known_tags = {**self.tags, **sending.result.tags}
+        if any(p.notes for p in people) or any(t.lower() not in known_tags for p in people for t in p.tags):
+            return None
+        result = _BatchResult(tags=dict(sending.result.tags))
+        try:
+            with self.side.cursor() as cursor:
+                owners = {
+                    **_owners_on(cursor, CandidateEmail, "email", {e for p in people for e in p.emails}),
+                    **_owners_on(cursor, CandidatePhone, "phone", {p_ for p in people for p_ in p.phones}),
+                }
+                names = _full_names_on(cursor, set(owners.values()))
+                holder: dict[str, tuple[str, int]] = {c: ("db", cid) for c, cid in owners.items() if cid in names}
+                holder.update((contact, ("db", cid)) for contact, cid in sending.contacts.items())
+                created_rows = {**self.created_rows, **sending.result.created_rows}
+                fresh, _ = self._match(people, holder, names, created_rows, result, {})
+                ids = reserve_ids(Candidate, len(fresh), raw_cursor=cursor) if fresh else []
+        except DatabaseError:
+            logger.warning("import %s: preparing a batch ahead failed; it is prepared in its turn", self.job.pk)
+            return None
+        pending: list[PreparedInsert] = []
+        created, documents, contacts = self._create(fresh, timezone.now(), result, pending, ids=ids)
+        result.created = len(created)
+        return _Ready(pending, documents, result, contacts)
+
+    def _match(
+        self,
+        people: list[_Person],
+        holder: dict[str, tuple[str, int]],
+        names: dict[int, str],
+        created_rows: dict[int, int],
+        result: _BatchResult,
+        existing: dict[int, Candidate],
+    ) -> tuple[list[_Person], dict[int, "_MergeTarget"]]:
+        """Sort a batch into new people, skipped rows and merges into existing people (`holder` grows)."""
         fresh: list[_Person] = []
         targets: dict[int, _MergeTarget] = {}
-
         for person in people:
             contacts = [*person.emails, *person.phones]
             matched = next(((c, holder[c]) for c in contacts if c in holder), None)
@@ -839,7 +1000,7 @@ class _Importer:
             contact, (where, ref) = matched
             if not self.merge:
                 result.skipped += 1
-                result.issues.append(self._skip_issue(person, contact, where, ref, fresh, existing))
+                result.issues.append(self._skip_issue(person, contact, where, ref, fresh, names, created_rows))
                 continue
             result.merged += 1
             if where == "new":
@@ -861,27 +1022,17 @@ class _Importer:
                 if phone not in holder:
                     holder[phone] = ("db", ref)
                     target.new_phones.append(phone)
-
-        if targets:
-            self._load_merge_state(targets)
-        now = timezone.now()
-        # PostgreSQL, with work to overlap: the new people's rows are prepared here and sent by a helper thread.
-        pending: list[CopyStatement] | None = (
-            [] if connection.vendor == "postgresql" and meanwhile is not None else None
-        )
-        created, documents = self._create(fresh, now, result, pending)
-        merged_ids = self._apply_merges(targets, now, result)
-        if merged_ids:
-            search_backend.index_documents(build_documents(merged_ids))
-        if pending is not None and meanwhile is not None:
-            _finish_on_server_while(pending, documents, meanwhile)
-        else:
-            search_backend.index_new_texts(documents)
-        result.created = len(created)
-        return result
+        return fresh, targets
 
     def _skip_issue(
-        self, person: _Person, contact: str, where: str, ref: int, fresh: list[_Person], existing: dict
+        self,
+        person: _Person,
+        contact: str,
+        where: str,
+        ref: int,
+        fresh: list[_Person],
+        names: dict[int, str],
+        created_rows: dict[int, int],
     ) -> dict:
         kind = "emails" if "@" in contact else "phones"
         column = self.plan.column_of.get(kind, "")
@@ -890,11 +1041,11 @@ class _Importer:
             row = fresh[ref].row
             message = f"Same {what} ({contact}) as row {row}; skipped."
             return _issue(person.row, kind, column, message, "skipped", same_as_row=row)
-        if ref in self.created_rows:
-            row = self.created_rows[ref]
+        if ref in created_rows:
+            row = created_rows[ref]
             message = f"Same {what} ({contact}) as row {row}, already imported; skipped."
             return _issue(person.row, kind, column, message, "skipped", existing_id=ref, same_as_row=row)
-        name = existing[ref].full_name if ref in existing else f"#{ref}"
+        name = names.get(ref, f"#{ref}")
         message = f"{contact} already belongs to {name} (#{ref}); skipped."
         return _issue(person.row, kind, column, message, "skipped", existing_id=ref)
 
@@ -919,51 +1070,54 @@ class _Importer:
         return {**self.tags, **result.tags}
 
     def _create(
-        self, fresh: list[_Person], now: Any, result: _BatchResult, pending: list[CopyStatement] | None = None
-    ) -> tuple[list[int], list[tuple]]:
-        """Insert new people with everything they come with; returns their ids and search index rows.
+        self,
+        fresh: list[_Person],
+        now: Any,
+        result: _BatchResult,
+        pending: list[PreparedInsert] | None = None,
+        ids: list[int] | None = None,
+    ) -> tuple[list[int], list[tuple], dict[str, int]]:
+        """Insert new people with everything they come with; returns their ids, search index rows and contacts.
 
-        With `pending` (PostgreSQL), the rows are not sent but added to it as prepared COPYs, to run later.
+        With `pending`, the rows are not sent but added to it as prepared inserts, to run later, and `ids` may
+        be reserved already. Every value is database-ready here: a person's own come from validation, and the
+        batch's timestamp is prepared once.
         """
         if not fresh:
-            return [], []
+            return [], [], {}
 
         def insert(model: type, columns: tuple[str, ...], values: list[tuple]) -> None:
             if pending is None:
-                _insert(model, columns, values)
+                _insert(model, columns, values, converted=True)
             elif values:
-                pending.append(copy_statement(model, columns, values))
+                pending.append(prepared_insert(model, columns, values, converted=True))
 
-        defaults = _CANDIDATE_DEFAULTS()
-        rows = []
-        for person in fresh:
-            values = {**defaults, **person.fields, "owner_id": self.owner_id}
-            values["skills"] = values["skills"] if "skills" in person.fields else []
-            values["links"] = values["links"] if "links" in person.fields else []
-            values["custom_fields"] = values["custom_fields"] if "custom_fields" in person.fields else {}
-            values["created_at"] = values["updated_at"] = now
-            rows.append(tuple(values[column] for column in _CANDIDATE_COLUMNS))
+        stamp = db_value(Activity, "occurred_at", now)  # every timestamp column of the batch
+        batch_values = (self.owner_id, stamp, stamp)
+        rows = [(*(person.values or self.plan.person_row(person)), *batch_values) for person in fresh]
         if pending is None:
-            ids = _insert(Candidate, _CANDIDATE_COLUMNS, rows, returning_ids=True)
+            ids = _insert(Candidate, _CANDIDATE_COLUMNS, rows, returning_ids=True, converted=True)
         else:
-            ids = reserve_ids(Candidate, len(rows))
-            pending.append(copy_statement(Candidate, _CANDIDATE_COLUMNS, rows, ids=ids))
+            ids = ids if ids is not None else reserve_ids(Candidate, len(rows))
+            pending.append(prepared_insert(Candidate, _CANDIDATE_COLUMNS, rows, ids=ids, converted=True))
         tags = self._tag_objects({t for p in fresh for t in p.tags}, result)
         emails, phones, links, notes, activities, documents = [], [], [], [], [], []
-        tag_payloads: dict[int, dict] = {}
+        contacts: dict[str, int] = {}
+        tag_payloads: dict[int, str] = {}
         actor_id = self.actor.pk if self.actor is not None else None
+        # {"source": "import", "import_id": …, "name": …} as json.dumps writes it, the name encoded per person.
+        created = json.dumps({"source": "import", "import_id": self.job.pk})[:-1] + ', "name": '
         for person, cid in zip(fresh, ids, strict=True):
             result.created_rows[cid] = person.row
+            contacts.update((contact, cid) for contact in (*person.emails, *person.phones))
             emails += [(cid, e, i) for i, e in enumerate(person.emails)]
             phones += [(cid, p, i) for i, p in enumerate(person.phones)]
             name = f"{person.fields.get('first_name', '')} {person.fields.get('last_name', '')}".strip()
-            activities.append(
-                ("candidate.created", cid, actor_id, now, {"source": "import", "import_id": self.job.pk, "name": name})
-            )
+            activities.append(("candidate.created", cid, actor_id, stamp, f"{created}{json.dumps(name)}}}"))
             person_tags = list({tags[t.lower()].pk: tags[t.lower()] for t in person.tags}.values())
             for tag in person_tags:
-                links.append((cid, tag.pk, actor_id, now))
-                activities.append(("tag.added", cid, actor_id, now, _tag_payload(tag, tag_payloads)))
+                links.append((cid, tag.pk, actor_id, stamp))
+                activities.append(("tag.added", cid, actor_id, stamp, _tag_payload_json(tag, tag_payloads)))
             notes += [self._note(cid, body, now) for body in person.notes]
             documents.append((cid, *(person.document or _document_text(person))))
         insert(CandidateEmail, ("candidate_id", "email", "position"), emails)
@@ -972,9 +1126,11 @@ class _Importer:
         # Written now even when the people are still pending: the note's id goes into its activity, and its
         # foreign key to the person is checked at the end of the transaction.
         Note.objects.bulk_create(notes)
-        activities += [self._note_activity(note, now) for note in notes]
+        for note in notes:
+            kind, candidate_id, author_id, _, payload = self._note_activity(note, now)
+            activities.append((kind, candidate_id, author_id, stamp, json.dumps(payload)))
         insert(Activity, _ACTIVITY_COLUMNS, activities)
-        return ids, documents
+        return ids, documents, contacts
 
     def _apply_merges(self, targets: dict[int, _MergeTarget], now: Any, result: _BatchResult) -> list[int]:
         if not targets:
@@ -1047,15 +1203,23 @@ class _Importer:
 
     # -- one batch, with per-row fallback ---------------------------------------------------------------
     def run_batch(
-        self, people: list[_Person], issues: list[dict], rows_seen: int, meanwhile: Callable[[], None] | None = None
-    ) -> None:
+        self,
+        people: list[_Person],
+        issues: list[dict],
+        rows_seen: int,
+        meanwhile: Callable[[], None] | None = None,
+        ready: _Ready | None = None,
+    ) -> bool:
+        """Write a batch and save the job's progress; False when it had to be redone row by row."""
+        clean = True
         try:
             with transaction.atomic():
                 _commit_without_waiting_for_disk()
-                result = self.write(people, meanwhile)
+                result = self.write(people, meanwhile, ready)
                 result.issues[:0] = issues
                 self._save_progress(result, rows_seen)
         except IntegrityError:
+            clean = False
             # Someone else took an email or phone between our lookup and our insert: redo the batch one row at a
             # time, each in its own savepoint, so only the rows that really clash fail.
             result = _BatchResult(issues=list(issues))
@@ -1075,6 +1239,7 @@ class _Importer:
                 self._save_progress(result, rows_seen)
         self.tags.update(result.tags)
         self.created_rows.update(result.created_rows)
+        return clean
 
     def _save_progress(self, result: _BatchResult, rows_seen: int) -> None:
         job = self.job
@@ -1308,17 +1473,30 @@ def import_job_run(
     # The thread that sends a batch to PostgreSQL (see _finish_on_server_while) wakes many times per batch, each
     # time needing the GIL from this thread; at Python's default 5 ms wait each wake-up costs more than it sends.
     sys.setswitchinterval(min(switch_interval, _SWITCH_INTERVAL))
+    importer: _Importer | None = None
     try:
         source = read_csv(job.file)
         plan = _Plan(job.mapping, source.headers)
         importer = _Importer(job, plan)
+        if connection.vendor == "postgresql" and not importer.merge and not connection.in_atomic_block:
+            # Only when each batch commits on its own: the second connection sees committed rows alone.
+            importer.side = _SideConnection()
         already_done = job.processed_rows  # resuming a job whose earlier run stopped part-way
         rows_read = already_done
         batches = _Lookahead(_prepared_batches(source, plan, skip=already_done, batch_rows=batch_rows))
+        ahead: list[_Ready | None] = []
+
+        def meanwhile() -> None:
+            # The next batch is read and validated while the server finishes this one, then made ready if it can.
+            batches.read_ahead()
+            upcoming = batches.peek()
+            ahead.append(importer.ready_ahead(upcoming.people) if upcoming is not None else None)
+
         while (batch := batches.take()) is not None:
-            if batch.seen:
-                # The next batch is read and validated while the server finishes this one.
-                importer.run_batch(batch.people, batch.issues, batch.seen, meanwhile=batches.read_ahead)
+            ready = ahead.pop() if ahead else None
+            if batch.seen and not importer.run_batch(batch.people, batch.issues, batch.seen, meanwhile, ready):
+                # Redone row by row: the next batch was prepared against rows that may not have been written.
+                ahead.clear()
             rows_read = batch.rows_read
             if batch.seen >= batch_rows and on_progress is not None:
                 on_progress(job)
@@ -1335,6 +1513,8 @@ def import_job_run(
         )
     finally:
         sys.setswitchinterval(switch_interval)
+        if importer is not None and importer.side is not None:
+            importer.side.close()
     if on_progress is not None:
         on_progress(job)
     return job
@@ -1362,6 +1542,11 @@ class _Lookahead:
             self._ahead.append(next(self._batches, None))
         except Exception as exc:  # noqa: BLE001 - raised by take(), after the batch being written is saved
             self._ahead.append(exc)
+
+    def peek(self) -> _PreparedBatch | None:
+        """The batch read ahead, if one was and reading it went well."""
+        item = self._ahead[0] if self._ahead else None
+        return item if isinstance(item, _PreparedBatch) else None
 
     def take(self) -> _PreparedBatch | None:
         self.read_ahead()

@@ -93,23 +93,31 @@ class Candidate(models.Model):
         return ((self.first_name[:1] or "") + (self.last_name[:1] or "")).upper() or "?"
 
 
+# Contact points, tag links and timeline events are inserted by the hundred thousand (imports, seeding), and every
+# index is paid on each insert: no single-column index where a composite one leads with the column, uniqueness as
+# a constraint (a unique field would also get a LIKE-pattern index on PostgreSQL, which nothing queries), and
+# optional references indexed only where they are set.
+
+
 class CandidateEmail(models.Model):
-    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="emails")
-    email = models.CharField(max_length=254, unique=True)  # lower-cased and validated by the service
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="emails", db_index=False)
+    email = models.CharField(max_length=254)  # lower-cased and validated by the service; unique (see Meta)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["email"], name="candidate_email_unique")]
         indexes = [models.Index(fields=["candidate", "position"], name="email_candidate")]
 
 
 class CandidatePhone(models.Model):
-    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="phones")
-    phone = models.CharField(max_length=20, unique=True)  # E.164
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="phones", db_index=False)
+    phone = models.CharField(max_length=20)  # E.164; unique (see Meta)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["phone"], name="candidate_phone_unique")]
         indexes = [models.Index(fields=["candidate", "position"], name="phone_candidate")]
 
 
@@ -124,14 +132,19 @@ class Tag(models.Model):
 
 
 class CandidateTag(models.Model):
-    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="candidate_tags")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="candidate_tags")
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="candidate_tags", db_index=False)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="candidate_tags", db_index=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     added_at = models.DateTimeField(default=dj_timezone.now)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["candidate", "tag"], name="candidate_tag_unique")]
-        indexes = [models.Index(fields=["tag", "candidate"], name="tag_candidate")]
+        indexes = [
+            models.Index(fields=["tag", "candidate"], name="tag_candidate"),
+            models.Index(fields=["added_by"], name="tag_added_by", condition=models.Q(added_by__isnull=False)),
+        ]
 
 
 class TalentPool(models.Model):

@@ -6,8 +6,9 @@ the columns that need it (JSON, dates) are prepared at all.
 """
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.db import connection
@@ -22,13 +23,19 @@ def _max_params() -> int:
     return 30_000
 
 
-def _converter(field: Any) -> Callable[[Any], Any] | None:
-    """How a column's Python value becomes a query parameter, as the field itself would prepare it."""
+def _converter(field: Any, *, shared: bool = True) -> Callable[[Any], Any] | None:
+    """How a column's Python value becomes a query parameter, as the field itself would prepare it.
+
+    `shared`: for one insert's rows, which often share values, so each distinct one is prepared once; without it
+    nothing is remembered between calls (for rows prepared one by one over a long time).
+    """
     kind = field.get_internal_type()
     if kind == "JSONField":
-        # JSON text, which both engines take for a JSON column (COPY parses it as jsonb on PostgreSQL). Rows often
-        # share one payload object (every "tag.added" of a tag in an import), so each object is encoded once: keyed
-        # by identity, which is safe because the rows keep every object alive while this converter is in use.
+        # JSON text, which both engines take for a JSON column (COPY parses it as jsonb on PostgreSQL).
+        if not shared:
+            return lambda value: None if value is None else json.dumps(value, cls=field.encoder)
+        # Rows often share one payload object (every "tag.added" of a tag in an import), so each object is encoded
+        # once: keyed by identity, which is safe because the rows keep every object alive while this is in use.
         encoded: dict[int, str] = {}
 
         def convert_json(value: Any) -> Any:
@@ -41,6 +48,8 @@ def _converter(field: Any) -> Callable[[Any], Any] | None:
 
         return convert_json
     if kind in ("DateField", "DateTimeField"):
+        if not shared:
+            return lambda value: field.get_db_prep_save(value, connection)
         # Every row of a batch carries the same timestamp: prepare each distinct value once.
         seen: dict[Any, Any] = {}
 
@@ -53,6 +62,38 @@ def _converter(field: Any) -> Callable[[Any], Any] | None:
     return None
 
 
+class CopyText(str):
+    """Values already in COPY's text format, standing for as many columns as they hold (tab-separated)."""
+
+    __slots__ = ()
+
+
+def row_converter(model: type, columns: Sequence[str]) -> Callable[[tuple], tuple]:
+    """Database-ready values for a row of `columns`, for a caller that prepares rows ahead (one at a time, while
+    validating) and splices them into the rows it passes with `converted=True`.
+
+    On PostgreSQL the values come as one `CopyText` in a one-item tuple, so the work of formatting them is done
+    here too; on SQLite, as a tuple of values.
+    """
+    fields = [model._meta.get_field(column) for column in columns]
+    converters = [(i, c) for i, c in enumerate(_converter(f, shared=False) for f in fields) if c is not None]
+
+    def convert(row: tuple) -> tuple:
+        values = _converted(row, converters) if converters else row
+        if connection.vendor == "postgresql":
+            return (CopyText("\t".join([_copy_field(value) for value in values])),)
+        return tuple(values)
+
+    return convert
+
+
+def db_value(model: type, column: str, value: Any) -> Any:
+    """One database-ready value, e.g. a batch's timestamp, prepared once for rows passed with `converted=True`."""
+    convert = _converter(model._meta.get_field(column), shared=False)
+    ready = value if convert is None else convert(value)
+    return CopyText(_copy_field(ready)) if connection.vendor == "postgresql" else ready
+
+
 def _converted(row: tuple, converters: list[tuple[int, Callable[[Any], Any]]]) -> list:
     values = list(row)
     for index, convert in converters:
@@ -60,13 +101,18 @@ def _converted(row: tuple, converters: list[tuple[int, Callable[[Any], Any]]]) -
     return values
 
 
-def insert_rows(model: type, columns: Sequence[str], rows: list[tuple], *, returning_ids: bool = False) -> list[int]:
-    """Insert `rows` (tuples in the order of `columns`, attribute names); with `returning_ids`, their new ids."""
+def insert_rows(
+    model: type, columns: Sequence[str], rows: list[tuple], *, returning_ids: bool = False, converted: bool = False
+) -> list[int]:
+    """Insert `rows` (tuples in the order of `columns`, attribute names); with `returning_ids`, their new ids.
+
+    `converted`: the values are database-ready already (`row_converter`, `db_value`).
+    """
     if not rows:
         return []
     fields = [model._meta.get_field(column) for column in columns]
     converters = [(i, c) for i, c in enumerate(_converter(f) for f in fields) if c is not None]
-    if converters:
+    if converters and not converted:
         rows = [_converted(row, converters) for row in rows]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
@@ -105,51 +151,121 @@ def _copy_into(model: type, table: str, names: str, rows: list, *, returning_ids
         rows = [(pk_value, *row) for pk_value, row in zip(ids, rows, strict=True)]
         names = f"{connection.ops.quote_name(model._meta.pk.column)}, {names}"
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        run_copy(cursor.cursor, CopyStatement(f"COPY {table} ({names}) FROM STDIN", rows))
+        run_prepared(cursor.cursor, PreparedInsert(f"COPY {table} ({names}) FROM STDIN", copy_data=copy_text(rows)))
     return ids
 
 
-def reserve_ids(model: type, count: int) -> list[int]:
-    """PostgreSQL: `count` new ids from the table's own sequence, for rows inserted later with COPY."""
+def reserve_ids(model: type, count: int, *, raw_cursor: Any = None) -> list[int]:
+    """`count` new ids from the table's own counter, for rows inserted later with their ids (`prepared_insert`).
+
+    `raw_cursor`: PostgreSQL, a driver cursor on another connection (sequences are not transactional, so the ids
+    are reserved whichever connection draws them).
+    """
+    table, pk_column = model._meta.db_table, model._meta.pk.column
+    if raw_cursor is not None:
+        raw_cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk_column, count]
+        )
+        return [row[0] for row in raw_cursor.fetchall()]
     with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            # An AUTOINCREMENT table's counter is its row in sqlite_sequence, which SQLite lets us update: moving it
+            # on reserves the ids, and the write lock this takes is held until the transaction ends. The counter
+            # row appears with the table's first insert, so an empty table gets one first.
+            quoted = connection.ops.quote_name(table)
+            cursor.execute(
+                # MAX alone in its own SELECT, which SQLite answers from the end of the index; with a WHERE beside
+                # it, SQLite would scan the whole table.
+                f"INSERT INTO sqlite_sequence(name, seq) SELECT %s, (SELECT COALESCE(MAX({pk_column}), 0) FROM {quoted}) "
+                "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = %s)",
+                [table, table],
+            )
+            cursor.execute("UPDATE sqlite_sequence SET seq = seq + %s WHERE name = %s RETURNING seq", [count, table])
+            last = cursor.fetchone()[0]
+            return list(range(last - count + 1, last + 1))
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, model._meta.pk.column, count],
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk_column, count]
         )
         return [row[0] for row in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
-class CopyStatement:
-    """A COPY with its rows ready to send (values already prepared), to run later with `run_copy`."""
+class PreparedInsert:
+    """An insert with its rows ready to send, to run later with `run_prepared`, on whichever thread holds the
+    connection: PostgreSQL sends `copy_data` (COPY's text format); SQLite runs one INSERT … SELECT over
+    `parameters`, the rows as a single JSON array."""
 
     sql: str
-    rows: list
+    copy_data: str | None = None
+    parameters: tuple = ()
 
 
-def copy_statement(
-    model: type, columns: Sequence[str], rows: list[tuple], *, ids: list[int] | None = None
-) -> CopyStatement:
-    """PostgreSQL: what `insert_rows` would send, prepared now and sent by `run_copy`; `ids` from `reserve_ids`."""
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _copy_field(value: Any) -> str:
+    """One value in COPY's text format (NULL is \\N; backslash, tab and line breaks escaped)."""
+    kind = type(value)
+    if kind is str:
+        return value.translate(_COPY_ESCAPES)
+    if kind is int or kind is CopyText:
+        return value if kind is CopyText else str(value)
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, date):  # datetimes too; ISO 8601 with the offset, which the server reads as written
+        return value.isoformat()
+    raise TypeError(f"No COPY text for {type(value).__name__} values; prepare them first.")
+
+
+def copy_text(rows: Iterable[Sequence[Any]]) -> str:
+    """Rows in COPY's text format, built here rather than by the driver while it sends them: the thread that sends
+    a batch then only waits for the server."""
+    return "".join(["\t".join(map(_copy_field, row)) + "\n" for row in rows])
+
+
+def prepared_insert(
+    model: type,
+    columns: Sequence[str],
+    rows: list[tuple],
+    *,
+    ids: list[int] | None = None,
+    converted: bool = False,
+) -> PreparedInsert:
+    """What `insert_rows` would send, prepared now and sent by `run_prepared`; `ids` from `reserve_ids`."""
     fields = [model._meta.get_field(column) for column in columns]
     converters = [(i, c) for i, c in enumerate(_converter(f) for f in fields) if c is not None]
-    if converters:
+    if converters and not converted:
         rows = [_converted(row, converters) for row in rows]
     quote = connection.ops.quote_name
-    names = ", ".join(quote(f.column) for f in fields)
+    names = [quote(f.column) for f in fields]
     if ids is not None:
         rows = [(pk_value, *row) for pk_value, row in zip(ids, rows, strict=True)]
-        names = f"{quote(model._meta.pk.column)}, {names}"
-    return CopyStatement(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN", rows)
+        names.insert(0, quote(model._meta.pk.column))
+    table = quote(model._meta.db_table)
+    if connection.vendor == "sqlite":
+        # One statement for the whole batch: sqlite3 lets go of the GIL while a statement runs, so the insert
+        # proceeds beside Python work on another thread, which one executemany step per row would not.
+        values = ", ".join(f"value ->> {i}" for i in range(len(names)))
+        sql = f"INSERT INTO {table} ({', '.join(names)}) SELECT {values} FROM json_each(?)"
+        return PreparedInsert(sql, parameters=(json.dumps(rows),))
+    return PreparedInsert(f"COPY {table} ({', '.join(names)}) FROM STDIN", copy_data=copy_text(rows))
 
 
-def run_copy(raw_cursor: Any, statement: CopyStatement) -> None:
-    """Send a prepared COPY on a psycopg cursor (which may belong to another thread's connection)."""
-    if not statement.rows:
+def run_prepared(raw_cursor: Any, statement: PreparedInsert) -> None:
+    """Send a prepared insert on a driver cursor (which may belong to another thread's connection)."""
+    if statement.copy_data is None:
+        raw_cursor.execute(statement.sql, statement.parameters)
+        return
+    if not statement.copy_data:
         return
     with raw_cursor.copy(statement.sql) as copy:
-        for row in statement.rows:
-            copy.write_row(row)
+        copy.write(statement.copy_data)
 
 
 def insert_records(model: type, records: list[dict[str, Any]], *, returning_ids: bool = False) -> list[int]:

@@ -5,6 +5,7 @@ broad query with more than RANK_LIMIT hits is ordered by recency instead of rele
 to `count_limit()` and reported as "N+" beyond it. See docs/architecture.md, "Search".
 """
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -105,30 +106,37 @@ def index_new_texts(rows: Sequence[tuple[int, str, str, str, str, str]]) -> None
     """Index people who have no entry yet, from (candidate id, *document_text) rows."""
     if not rows:
         return
+    connection.ensure_connection()
+    cursor = bound_cursor() if connection.vendor == "postgresql" else connection.connection.cursor()
+    with connection.wrap_database_errors:
+        try:
+            cursor.execute(*new_texts_statement(rows))
+        finally:
+            cursor.close()
+
+
+_DOCUMENT_KEYS = ("id", "name", "contact", "work", "skills", "notes")
+
+
+def new_texts_statement(rows: Sequence[tuple[int, str, str, str, str, str]]) -> tuple[str, Sequence]:
+    """The statement and parameters that index new people, for the driver's own cursor (which a caller may run on
+    another thread). One statement for all of them: the database builds every entry without a round trip per
+    person, and on SQLite the GIL is free while it does."""
     if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            # The facet words come from the candidate row itself, as on PostgreSQL (search migration 0003).
-            cursor.executemany(
-                "INSERT INTO search_candidate_fts(rowid, name, contact, work, skills, notes, facets) "
-                f"SELECT %s, %s, %s, %s, %s, %s, ({SQLITE_FACETS} FROM candidates_candidate c WHERE c.id = %s)",
-                [(*row, row[0]) for row in rows],
-            )
-    else:
-        with bound_cursor() as cursor, connection.wrap_database_errors:
-            cursor.execute(*postgres_index_statement(rows))
-
-
-def postgres_index_statement(rows: Sequence[tuple[int, str, str, str, str, str]]) -> tuple[str, list]:
-    """PostgreSQL: the statement and parameters that index new people, for a caller that runs it itself."""
-    # One statement over arrays: the server builds every tsvector without a round trip per person.
+        # The facet words come from the candidate row itself, as on PostgreSQL (search migration 0003).
+        return (
+            "INSERT INTO search_candidate_fts(rowid, name, contact, work, skills, notes, facets) "
+            "SELECT d.value ->> 0, d.value ->> 1, d.value ->> 2, d.value ->> 3, d.value ->> 4, d.value ->> 5, "
+            f"({SQLITE_FACETS} FROM candidates_candidate c WHERE c.id = d.value ->> 0) FROM json_each(?) AS d",
+            (json.dumps([list(row) for row in rows]),),
+        )
     return (
         "INSERT INTO search_candidate_document(candidate_id, document) "
         "SELECT id, setweight(to_tsvector('simple', name), 'A') || setweight(to_tsvector('simple', contact), 'A')"
         " || setweight(to_tsvector('simple', work), 'B') || setweight(to_tsvector('simple', skills), 'B')"
         " || setweight(to_tsvector('simple', notes), 'D') "
-        "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-        "AS d(id, name, contact, work, skills, notes)",
-        [list(column) for column in zip(*rows, strict=True)],
+        "FROM json_to_recordset(%s::json) AS d(id bigint, name text, contact text, work text, skills text, notes text)",
+        [json.dumps([dict(zip(_DOCUMENT_KEYS, row, strict=True)) for row in rows])],
     )
 
 

@@ -27,9 +27,12 @@ class Activity(models.Model):
         related_name="activities",
         db_index=False,
     )
-    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Indexed only where set (see Meta): most events have no job, and imported or automated ones no actor.
+    job = models.ForeignKey(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     occurred_at = models.DateTimeField()
     payload = models.JSONField(default=dict, blank=True)
@@ -38,7 +41,13 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["candidate", "-occurred_at", "-id"], name="activity_candidate_time"),
             models.Index(fields=["type", "occurred_at"], name="activity_type_time"),
-            models.Index(fields=["application", "occurred_at"], name="activity_application_time"),
+            models.Index(
+                fields=["application", "occurred_at"],
+                name="activity_application_time",
+                condition=models.Q(application__isnull=False),
+            ),
+            models.Index(fields=["job"], name="activity_job", condition=models.Q(job__isnull=False)),
+            models.Index(fields=["actor"], name="activity_actor", condition=models.Q(actor__isnull=False)),
         ]
 
     def __str__(self) -> str:

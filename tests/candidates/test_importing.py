@@ -5,6 +5,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -206,8 +207,7 @@ def test_an_import_creates_people_with_everything_they_come_with(recruiter):
     assert list(ada.phones.values_list("phone", flat=True)) == ["+442079460958"]
     assert sorted(CandidateTag.objects.filter(candidate=ada).values_list("tag__name", flat=True)) == ["2024", "vip"]
     created = Activity.objects.get(candidate=ada, type="candidate.created")
-    assert created.payload["source"] == "import"
-    assert created.payload["import_id"] == job.pk
+    assert created.payload == {"source": "import", "import_id": job.pk, "name": "Ada Lovelace"}
     assert created.actor_id == recruiter.pk
     assert Activity.objects.filter(candidate=ada, type="tag.added").count() == 2
 
@@ -758,14 +758,127 @@ def test_postgres_a_clash_found_while_the_next_batch_is_read_falls_back_to_row_b
     from django.db import IntegrityError, transaction
 
     from rapport.candidates import importing
-    from rapport.common.fast_insert import copy_statement
+    from rapport.common.fast_insert import prepared_insert
 
     taken = make_candidate(actor=recruiter, first_name="Taken", emails=["taken@example.org"])
     read: list[str] = []
-    clash = copy_statement(CandidateEmail, ("candidate_id", "email", "position"), [(taken.pk, "taken@example.org", 1)])
+    clash = prepared_insert(CandidateEmail, ("candidate_id", "email", "position"), [(taken.pk, "taken@example.org", 1)])
 
     with pytest.raises(IntegrityError), transaction.atomic():
         importing._finish_on_server_while([clash], [], lambda: read.append("next batch"))
 
     assert read == ["next batch"]
     assert CandidateEmail.objects.filter(email="taken@example.org").count() == 1
+
+
+# ---------------------------------------------------------------------------------------------- batches prepared ahead
+
+
+def _reservations(queries) -> int:
+    """How many batches drew their new people's ids on the importing connection, i.e. were prepared in turn."""
+    return sum("nextval" in query["sql"] for query in queries)
+
+
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+def test_batches_prepared_ahead_see_the_batch_being_sent_and_committed_people(recruiter):
+    """On PostgreSQL each batch after the first is prepared while the one before it is sent, reading through a
+    second connection; what it cannot see there (the batch being sent) it takes from memory."""
+    from django.test.utils import CaptureQueriesContext
+
+    old = make_candidate(actor=recruiter, first_name="Olive", last_name="Old", emails=["old@example.org"])
+    data = csv_bytes(
+        [
+            ["Ada", "", "ada@example.org", "", "", "", "", "", "", "vip"],
+            ["Bob", "", "bob@example.org", "+44 20 7946 0958", "", "", "", "", "", ""],
+            ["Ada", "again", "ada@example.org", "", "", "", "", "", "", ""],
+            ["Olga", "", "old@example.org", "", "", "", "", "", "", ""],
+            ["Cy", "", "cy@example.org", "", "", "", "", "", "SQL", "vip"],
+            ["Bobby", "", "bobby@example.org", "+442079460958", "", "", "", "", "", ""],
+            ["Dee", "", "dee@example.org", "", "", "", "", "", "", "VIP"],
+        ]
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        job = run_import(recruiter, data, progress_every=2)
+
+    assert (job.status, job.created_count, job.skipped_count, job.error_count) == (ImportStatus.DONE, 4, 3, 0)
+    ada, bob = person("ada@example.org"), person("bob@example.org")
+    assert [(s["row"], s.get("same_as_row"), s["existing_id"], s["message"]) for s in issues(job, "skipped")] == [
+        (4, 2, ada.pk, "Same email (ada@example.org) as row 2, already imported; skipped."),
+        (5, None, old.pk, f"old@example.org already belongs to Olive Old (#{old.pk}); skipped."),
+        (7, 3, bob.pk, "Same phone (+442079460958) as row 3, already imported; skipped."),
+    ]
+    assert sorted(Candidate.objects.values_list("first_name", flat=True)) == ["Ada", "Bob", "Cy", "Dee", "Olive"]
+    tagged = CandidateTag.objects.filter(tag__name="vip").values_list("candidate__first_name", flat=True)
+    assert sorted(tagged) == ["Ada", "Cy", "Dee"]
+    assert Activity.objects.filter(type="candidate.created", payload__import_id=job.pk).count() == 4
+    assert [p.first_name for p in candidate_list(user=recruiter, filters={"q": "sql"}).items] == ["Cy"]
+    if connection.vendor == "postgresql":
+        assert _reservations(queries) == 1  # the first batch; the three after it were prepared ahead
+
+
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+def test_a_clash_in_a_batch_prepared_ahead_falls_back_to_row_by_row(recruiter):
+    other = make_candidate(actor=recruiter, first_name="Other")
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "CREATE TRIGGER take_email AFTER INSERT ON candidates_candidate WHEN NEW.first_name = 'Racer' "
+                "BEGIN INSERT OR IGNORE INTO candidates_candidateemail(candidate_id, email, position) "
+                f"VALUES ({other.pk}, 'taken@example.org', 0); END"
+            )
+        else:
+            cursor.execute(
+                "CREATE FUNCTION take_email() RETURNS trigger AS $$ BEGIN "
+                "INSERT INTO candidates_candidateemail(candidate_id, email, position) "
+                f"VALUES ({other.pk}, 'taken@example.org', 0) ON CONFLICT DO NOTHING; RETURN NEW; END $$ "
+                "LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER take_email AFTER INSERT ON candidates_candidate FOR EACH ROW "
+                "WHEN (NEW.first_name = 'Racer') EXECUTE FUNCTION take_email()"
+            )
+    data = csv_bytes(
+        [
+            ["First", "", "first@example.org", "", "", "", "", "", "", ""],
+            ["Second", "", "second@example.org", "", "", "", "", "", "", ""],
+            ["Racer", "", "racer@example.org", "", "", "", "", "", "", ""],
+            ["Taker", "", "taken@example.org", "", "", "", "", "", "", ""],
+            ["Calm", "", "calm@example.org", "", "", "", "", "", "", ""],
+            ["Last", "", "first@example.org", "", "", "", "", "", "", ""],
+        ]
+    )
+
+    try:
+        job = run_import(recruiter, data, progress_every=2)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DROP TRIGGER take_email" + ("" if connection.vendor == "sqlite" else " ON candidates_candidate")
+            )
+            if connection.vendor == "postgresql":
+                cursor.execute("DROP FUNCTION take_email()")
+
+    assert (job.status, job.created_count, job.skipped_count, job.error_count) == (ImportStatus.DONE, 4, 2, 0)
+    skipped = {issue["row"]: issue["existing_id"] for issue in issues(job, "skipped")}
+    assert skipped == {5: other.pk, 7: person("first@example.org").pk}
+    names = set(Candidate.objects.values_list("first_name", flat=True))
+    assert names == {"Other", "First", "Second", "Racer", "Calm"}
+
+
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+def test_a_tag_first_met_in_a_later_batch_is_created_in_that_batchs_turn(recruiter):
+    data = csv_bytes(
+        [
+            ["Ada", "", "ada@example.org", "", "", "", "", "", "", "known"],
+            ["Bob", "", "bob@example.org", "", "", "", "", "", "", ""],
+            ["Cy", "", "cy@example.org", "", "", "", "", "", "", "fresh; known"],
+            ["Dee", "", "dee@example.org", "", "", "", "", "", "", ""],
+        ]
+    )
+
+    job = run_import(recruiter, data, progress_every=2)
+
+    assert (job.status, job.created_count) == (ImportStatus.DONE, 4)
+    links = CandidateTag.objects.values_list("candidate__first_name", "tag__name")
+    assert sorted(links) == [("Ada", "known"), ("Cy", "fresh"), ("Cy", "known")]
