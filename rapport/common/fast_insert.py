@@ -6,7 +6,7 @@ the columns that need it (JSON, dates) are prepared at all.
 """
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -33,7 +33,16 @@ def _converter(field: Any, *, shared: bool = True) -> Callable[[Any], Any] | Non
     if kind == "JSONField":
         # JSON text, which both engines take for a JSON column (COPY parses it as jsonb on PostgreSQL).
         if not shared:
-            return lambda value: None if value is None else json.dumps(value, cls=field.encoder)
+
+            def encode(value: Any) -> Any:
+                if value is None:
+                    return None
+                # Most rows leave a list or object column empty; skip the encoder for those.
+                if not value and type(value) in (list, dict):
+                    return "[]" if type(value) is list else "{}"
+                return json.dumps(value, cls=field.encoder)
+
+            return encode
         # Rows often share one payload object (every "tag.added" of a tag in an import), so each object is encoded
         # once: keyed by identity, which is safe because the rows keep every object alive while this is in use.
         encoded: dict[int, str] = {}
@@ -49,7 +58,7 @@ def _converter(field: Any, *, shared: bool = True) -> Callable[[Any], Any] | Non
         return convert_json
     if kind in ("DateField", "DateTimeField"):
         if not shared:
-            return lambda value: field.get_db_prep_save(value, connection)
+            return lambda value: None if value is None else field.get_db_prep_save(value, connection)
         # Every row of a batch carries the same timestamp: prepare each distinct value once.
         seen: dict[Any, Any] = {}
 
@@ -81,7 +90,7 @@ def row_converter(model: type, columns: Sequence[str]) -> Callable[[tuple], tupl
     def convert(row: tuple) -> tuple:
         values = _converted(row, converters) if converters else row
         if connection.vendor == "postgresql":
-            return (CopyText("\t".join([_copy_field(value) for value in values])),)
+            return (CopyText("\t".join(map(_copy_field, values))),)
         return tuple(values)
 
     return convert
@@ -223,7 +232,7 @@ def _copy_field(value: Any) -> str:
     raise TypeError(f"No COPY text for {type(value).__name__} values; prepare them first.")
 
 
-def copy_text(rows: Iterable[Sequence[Any]]) -> str:
+def copy_text(rows: Sequence[Sequence[Any]]) -> str:
     """Rows in COPY's text format, built here rather than by the driver while it sends them: the thread that sends
     a batch then only waits for the server."""
     return "".join(["\t".join(map(_copy_field, row)) + "\n" for row in rows])

@@ -1,6 +1,6 @@
 """Bulk inserts prepared ahead and sent later (the CSV import's path), on both databases."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from rapport.candidates.importing import _finish_on_server_while
 from rapport.candidates.models import Candidate, CandidateEmail, RelationshipStatus
-from rapport.common.fast_insert import prepared_insert, reserve_ids
+from rapport.common.fast_insert import copy_text, prepared_insert, reserve_ids
 from rapport.search.backends import index_new_texts, remove_documents
 from rapport.timeline.models import Activity
 from tests.factories import make_candidate
@@ -130,3 +130,17 @@ def test_new_search_entries_are_built_in_one_statement_with_the_candidates_facet
                 "ORDER BY candidate_id"
             )
             assert cursor.fetchall() == [(p.pk, True) for p in people]
+
+
+def test_copy_text_escapes_each_column_whatever_its_types():
+    moment = datetime(2026, 12, 4, 18, 30, tzinfo=UTC)
+    rows = [
+        ("plain", 1, None, moment, True, 1.5, "tab\there"),
+        ("back\\slash", 22, 7, moment, False, None, "new\nline\r"),
+    ]
+
+    assert copy_text(rows) == (
+        "plain\t1\t\\N\t2026-12-04T18:30:00+00:00\tt\t1.5\ttab\\there\n"
+        "back\\\\slash\t22\t7\t2026-12-04T18:30:00+00:00\tf\t\\N\tnew\\nline\\r\n"
+    )
+    assert copy_text([]) == ""
