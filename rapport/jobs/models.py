@@ -105,6 +105,12 @@ class Job(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def workplace_label(self) -> str:
+        """ "Remote", "Hybrid" or "On-site", or nothing when the location already says it ("Remote, EU")."""
+        label = self.get_workplace_type_display()
+        return "" if label.lower() in self.location.lower() else label
+
 
 class Stage(models.Model):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="stages")

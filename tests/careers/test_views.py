@@ -13,6 +13,7 @@ from rapport.messaging.services import outbox_deliver_due
 from rapport.pipeline.models import Application
 from rapport.privacy.models import Consent
 from tests.careers.conftest import docx_upload, pdf_upload
+from tests.factories import make_job
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +79,13 @@ class TestJobList:
         assert "Product Designer" in by_workplace and "Senior Backend Engineer" not in by_workplace
         assert "Senior Backend Engineer" in by_department and "Product Designer" not in by_department
         assert "Product Designer" in by_type and "Senior Backend Engineer" not in by_type
+
+    def test_a_remote_location_is_not_followed_by_remote_again(self, client, recruiter):
+        make_job(actor=recruiter, title="Support Lead", location="Remote, EU", workplace_type="remote")
+
+        html = client.get("/careers/").content.decode()
+
+        assert "<span>Remote, EU</span>" in html and "<span>Remote</span>" not in html
 
     def test_no_match_shows_what_to_do_next(self, client, open_job):
         response = client.get("/careers/", {"q": "astronaut", "workplace_type": "nonsense", "page": "x"})

@@ -135,6 +135,15 @@ def test_stage_history_matches_the_current_stage(seeded):
             assert application.rejection_reason_id and application.closed_at >= application.stage_entered_at
 
 
+def test_nobody_is_left_in_the_pipeline_of_a_closed_job(seeded):
+    ended = Job.objects.filter(status__in=["closed", "filled"])
+    assert ended.filter(applications__isnull=False).exists()
+
+    stuck = Application.objects.filter(job__in=ended, status="active")
+
+    assert list(stuck.values_list("job__title", "stage__name")) == []
+
+
 def test_timeline_payloads_have_the_shapes_the_services_write(seeded, recruiter):
     job = make_job(actor=recruiter, title="Shape check")
     person = make_candidate(actor=recruiter, first_name="Shape", last_name="Check", tags=["shape-check"])

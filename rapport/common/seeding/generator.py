@@ -1018,6 +1018,9 @@ class Generator:
                     note = rng.choice(vocab.REJECTION_NOTES)
             elif close_at < now and r < REJECT.get(stage.category, 0.3) + WITHDRAW:
                 status, closed = "withdrawn", close_at
+            if status == "active" and job.end_ts < now:
+                # Nobody stays in the pipeline of a job that has closed.
+                status, closed, reason = "rejected", max(entered + 60, job.end_ts), self.filled_reason
             if status == "rejected":
                 self._event(
                     person,
