@@ -19,8 +19,10 @@ urlpatterns = [
     path("candidates/<int:candidate_id>/tags/", views.tag_add_view, name="tag_add"),
     path("candidates/<int:candidate_id>/tags/remove/", views.tag_remove_view, name="tag_remove"),
     path("candidates/<int:candidate_id>/pools/", views.pool_add_view, name="pool_add"),
+    path("candidates/<int:candidate_id>/pools/choose/", views.pool_add_form_view, name="pool_add_form"),
     path("candidates/<int:candidate_id>/pools/<int:pool_id>/remove/", views.pool_remove_view, name="pool_remove"),
     path("candidates/<int:candidate_id>/jobs/", views.job_add_view, name="job_add"),
+    path("candidates/<int:candidate_id>/jobs/choose/", views.job_add_form_view, name="job_add_form"),
     path("candidates/<int:candidate_id>/attachments/", views.attachment_add_view, name="attachment_add"),
     path(
         "candidates/<int:candidate_id>/attachments/<int:attachment_id>/",

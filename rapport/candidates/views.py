@@ -515,20 +515,10 @@ def _custom_values(candidate: Candidate) -> list[tuple[str, Any]]:
 
 def _side_context(user: User, candidate: Candidate) -> dict[str, Any]:
     perms = _profile_permissions(user)
-    on_jobs = {a.job_id for a in candidate.applications.all()}
-    jobs = []
-    if perms["can_jobs"]:
-        jobs = [j for j in _job_choices(user) if j.pk not in on_jobs]
-    pools = []
-    if perms["can_pools"]:
-        member_of = {m.pool_id for m in candidate.pool_memberships.all()}
-        pools = [p for p in pool_choices(user=user) if p.pk not in member_of]
     return {
         "candidate": candidate,
         "applications": _applications(candidate),
         "custom_values": _custom_values(candidate),
-        "job_form": JobChoiceForm(jobs=jobs),
-        "pool_form": PoolChoiceForm(pools=pools),
         "tag_form": TagForm(),
         "attachment_form": AttachmentForm(),
         "tag_options": tag_names(),
@@ -693,6 +683,35 @@ def pool_remove_view(request: HttpRequest, candidate_id: int, pool_id: int) -> H
     except ApplicationError as exc:
         return _after_side_action(request, candidate.pk, "candidates/_pools.html", error=exc.message)
     return _after_side_action(request, candidate.pk, "candidates/_pools.html", ok=f"Removed from {pool.name}.")
+
+
+@login_required
+@require_GET
+@scoped
+def job_add_form_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    """The "Add to job" dialog's form: the open jobs the person is not on yet, fetched when the dialog opens."""
+    candidate = candidate_get_for_user(user=request.user, candidate_id=candidate_id)
+    ensure(request.user, Capability.MANAGE_JOBS)
+    # The menu lists only jobs this user sees, so the person's other applications need no scoping here.
+    on_jobs = set(candidate.applications.values_list("job_id", flat=True))
+    jobs = [j for j in _job_choices(request.user) if j.pk not in on_jobs]
+    return render(
+        request, "candidates/_job_add_form.html", {"candidate": candidate, "job_form": JobChoiceForm(jobs=jobs)}
+    )
+
+
+@login_required
+@require_GET
+@scoped
+def pool_add_form_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    """The "Add to pool" dialog's form: the pools the person is not in yet, fetched when the dialog opens."""
+    candidate = candidate_get_for_user(user=request.user, candidate_id=candidate_id)
+    ensure(request.user, Capability.MANAGE_POOLS)
+    member_of = set(candidate.pool_memberships.values_list("pool_id", flat=True))
+    pools = [p for p in pool_choices(user=request.user) if p.pk not in member_of]
+    return render(
+        request, "candidates/_pool_add_form.html", {"candidate": candidate, "pool_form": PoolChoiceForm(pools=pools)}
+    )
 
 
 @login_required

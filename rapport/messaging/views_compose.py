@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from rapport.accounts.models import User
 from rapport.accounts.permissions import Capability, can, ensure
@@ -94,12 +94,15 @@ def _is_valid(form: ComposeForm, candidate: Candidate) -> bool:
 
 
 def profile_context(user: User, candidate: Candidate) -> dict[str, Any]:
-    """What the profile needs for the Email panel and the Messages section; empty for roles that cannot message."""
-    if not can(user, Capability.SEND_MESSAGES) or candidate.erased_at is not None:
-        return {"can_message": False}
+    """What the profile needs for the Email panel and the Messages section; the form itself is fetched on opening
+    (`compose_panel`)."""
+    return {"can_message": can(user, Capability.SEND_MESSAGES) and candidate.erased_at is None}
+
+
+def _compose_context(user: User, candidate: Candidate) -> dict[str, Any]:
     suggestion = _stage_suggestion(user, candidate)
     return {
-        "can_message": True,
+        "candidate": candidate,
         "compose_suggested_stage": suggestion.pop("suggested_stage", ""),
         "compose_form": _form(user, candidate, initial=suggestion),
         "has_email": bool(primary_email(candidate)),
@@ -147,6 +150,15 @@ def _candidate(request: HttpRequest, candidate_id: int) -> Candidate:
     candidate = candidate_get_for_user(user=request.user, candidate_id=candidate_id)
     ensure(request.user, Capability.SEND_MESSAGES)
     return candidate
+
+
+@login_required
+@require_GET
+@scoped
+def compose_panel(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    """The panel's form, with the template of the person's current stage, when the profile's panel first opens."""
+    candidate = _candidate(request, candidate_id)
+    return render(request, "messaging/_compose_body.html", _compose_context(request.user, candidate))
 
 
 @login_required

@@ -23,7 +23,13 @@ urlpatterns = [
         views_staff.document_request_create_view,
         name="document_request_create",
     ),
+    path(
+        "staff/candidates/<int:candidate_id>/document-requests/new/",
+        views_staff.document_request_form_view,
+        name="document_request_form",
+    ),
     path("staff/candidates/<int:candidate_id>/feedback/", views_staff.feedback_share_view, name="feedback_share"),
+    path("staff/candidates/<int:candidate_id>/feedback/new/", views_staff.feedback_form_view, name="feedback_form"),
     # Workspace side, for admins (staff sign-in): the deletion requests people sent from the portal.
     path("admin/deletion-requests/", privacy_views.deletion_requests, name="deletion_requests"),
     path(

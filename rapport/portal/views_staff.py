@@ -7,10 +7,10 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from rapport.accounts.models import User
-from rapport.accounts.permissions import Capability, can
+from rapport.accounts.permissions import Capability, can, ensure
 from rapport.candidates.models import Candidate
 from rapport.candidates.selectors import candidate_get_for_user
 from rapport.common.errors import ValidationFailed
@@ -47,8 +47,9 @@ def staff_card_context(
         if erased
         else shared_feedback_for_candidate(candidate=candidate, applications=applications),
         "applications": applications,
-        "request_form": request_form or DocumentRequestForm(applications=applications),
-        "feedback_form": feedback_form or FeedbackForm(applications=applications),
+        # Unless one is being corrected, the forms are fetched when their panel opens (`*_form_view` below).
+        "request_form": request_form,
+        "feedback_form": feedback_form,
         "notice": notice,
     }
 
@@ -57,6 +58,38 @@ def _card(request: HttpRequest, context: dict[str, Any], *, status: int) -> Http
     # HTMX swaps the card in place; without it, the same card on a page of its own shows the errors.
     template = "portal/_staff_card.html" if request.htmx else "portal/staff_card_page.html"
     return render(request, template, context, status=status)
+
+
+def _shareable(request: HttpRequest, candidate_id: int) -> Candidate:
+    candidate = candidate_get_for_user(user=request.user, candidate_id=candidate_id)
+    ensure(request.user, Capability.SEND_MESSAGES)
+    return candidate
+
+
+@login_required
+@scoped
+@require_GET
+def document_request_form_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    """The card's "Request a document" form, fetched when its panel opens."""
+    candidate = _shareable(request, candidate_id)
+    applications = _applications(request.user, candidate)
+    context = {
+        "candidate": candidate,
+        "applications": applications,
+        "request_form": DocumentRequestForm(applications=applications),
+    }
+    return render(request, "portal/_document_request_form.html", context)
+
+
+@login_required
+@scoped
+@require_GET
+def feedback_form_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
+    """The card's "Share feedback" form, fetched when its panel opens."""
+    candidate = _shareable(request, candidate_id)
+    applications = _applications(request.user, candidate)
+    context = {"candidate": candidate, "feedback_form": FeedbackForm(applications=applications)}
+    return render(request, "portal/_feedback_form.html", context)
 
 
 @login_required

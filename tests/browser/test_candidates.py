@@ -70,6 +70,29 @@ def test_search_open_profile_and_add_a_note_without_reload(signed_in_page, peopl
     assert Note.objects.filter(candidate=people["grace"], body__contains="remote").exists()
 
 
+def test_add_to_a_job_from_the_profile_dialog(signed_in_page, people, recruiter):
+    make_job(actor=recruiter, title="Data Engineer")
+    grace = people["grace"]
+    page = signed_in_page
+    page.goto(f"/candidates/{grace.pk}/")
+
+    open_dialog = page.locator(".profile-actions").get_by_role("button", name="Add to job")
+    open_dialog.click()
+    dialog = page.locator("#add-to-job")
+    # The menu is fetched as the dialog opens, and offers only the jobs Grace is not on.
+    menu = dialog.get_by_label("Job")
+    expect(menu).to_be_focused()
+    expect(menu.locator("option", has_text="Platform Engineer")).to_have_count(0)
+    menu.select_option(label="Data Engineer")
+    dialog.get_by_role("button", name="Add to job").click()
+
+    expect(page.locator("[data-toast]").filter(has_text="Added to Data Engineer.")).to_be_visible()
+    expect(dialog).not_to_be_visible()
+    expect(page.locator("#side-applications")).to_contain_text("Data Engineer")
+    open_dialog.click()
+    expect(dialog).to_contain_text("There is no open job Grace is not already on.")
+
+
 def test_log_a_call_from_the_quick_action(signed_in_page, people):
     page = signed_in_page
     page.goto(f"/candidates/{people['grace'].pk}/")

@@ -26,6 +26,8 @@ def test_compose_from_a_template_preview_and_send(signed_in_page, recruiter):
     page.goto(f"/candidates/{person.pk}/")
     page.get_by_role("button", name="Email", exact=True).click()
     panel = page.locator("#email-compose")
+    # The form is fetched as the panel opens, and its first field takes the focus.
+    expect(panel.get_by_label("Send by")).to_be_focused()
     panel.get_by_label("Template").select_option(label="First outreach")
     expect(panel.get_by_label("Subject")).to_have_value("A role for {{ candidate.first_name }}")
 

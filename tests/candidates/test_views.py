@@ -470,6 +470,47 @@ def test_profile_add_to_pool_and_job(world, recruiter):
     assert Application.objects.filter(candidate=person, job=other_job).count() == 1
 
 
+def test_the_add_to_job_and_pool_dialogs_fetch_their_menus_when_opened(world, recruiter):
+    pool = pool_create(actor=recruiter, name="Backend bench")
+    other_job = make_job(actor=recruiter, title="Data Engineer")
+    client = client_for(recruiter)
+    person = world["applicant"]
+    profile = client.get(detail_url(person)).content.decode()
+    job_menu_url = reverse("candidates:job_add_form", args=[person.pk])
+    pool_menu_url = reverse("candidates:pool_add_form", args=[person.pk])
+    assert f'data-lazy="{job_menu_url}"' in profile and f'data-lazy="{pool_menu_url}"' in profile
+    assert 'name="job"' not in profile and 'name="pool"' not in profile
+
+    job_menu = client.get(job_menu_url, **HTMX).content.decode()
+    # The job the person is already on is not offered.
+    assert f'<option value="{other_job.pk}">Data Engineer</option>' in job_menu
+    assert f'<option value="{world["job"].pk}">' not in job_menu
+    assert f'<option value="{pool.pk}">Backend bench</option>' in client.get(pool_menu_url, **HTMX).content.decode()
+
+    client.post(reverse("candidates:job_add", args=[person.pk]), {"job": other_job.pk}, **HTMX)
+    client.post(reverse("candidates:pool_add", args=[person.pk]), {"pool": pool.pk, "reason": ""}, **HTMX)
+    # Opened again, the menus leave out what was just added.
+    assert "There is no open job" in client.get(job_menu_url, **HTMX).content.decode()
+    assert "No pools to add to" in client.get(pool_menu_url, **HTMX).content.decode()
+
+
+@pytest.mark.parametrize("role", ["admin", "recruiter", "hiring_manager", "interviewer", "outsider"])
+@pytest.mark.parametrize(
+    "menu, action",
+    [("candidates:job_add_form", "candidates:job_add"), ("candidates:pool_add_form", "candidates:pool_add")],
+)
+def test_every_role_against_the_dialog_menus(world, role, menu, action):
+    expected = {"admin": 200, "recruiter": 200, "hiring_manager": 403, "interviewer": 403, "outsider": 404}[role]
+    client = client_for(world[role])
+
+    response = client.get(reverse(menu, args=[world["applicant"].pk]), **HTMX)
+
+    assert response.status_code == expected
+    form = f'hx-post="{reverse(action, args=[world["applicant"].pk])}"'
+    assert (form in response.content.decode()) == (expected == 200)
+    assert client.post(reverse(menu, args=[world["applicant"].pk]), **HTMX).status_code == 405
+
+
 # ---------------------------------------------------------------- attachments
 
 

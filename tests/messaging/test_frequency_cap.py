@@ -116,9 +116,11 @@ def test_the_compose_panel_warns_when_the_person_is_at_the_cap(recruiter):
     client = Client()
     client.force_login(recruiter)
 
-    assert b"bulk or automated messages in the last 7 days" not in client.get(f"/candidates/{gil.pk}/").content
+    panel = f"/messages/to/{gil.pk}/compose/"
+    below = client.get(panel).content.decode()
+    assert 'id="compose-form"' in below and "bulk or automated messages in the last 7 days" not in below
     sent_before(recruiter, gil, timedelta(hours=3), now=now)
-    body = client.get(f"/candidates/{gil.pk}/").content.decode()
+    body = client.get(panel).content.decode()
     assert "Gil got 3 bulk or automated messages in the last 7 days (the cap is 3)" in body
 
 

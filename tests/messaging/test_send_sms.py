@@ -209,8 +209,8 @@ def test_the_panel_offers_the_preferred_channel_when_the_person_has_its_address(
     no_phone = make_candidate(actor=recruiter, first_name="Bo", emails=["bo@example.org"], preferred_channel="sms")
     client = _client(recruiter)
 
-    texts_page = client.get(f"/candidates/{texts.pk}/").content.decode()
-    email_page = client.get(f"/candidates/{no_phone.pk}/").content.decode()
+    texts_page = client.get(f"/messages/to/{texts.pk}/compose/").content.decode()
+    email_page = client.get(f"/messages/to/{no_phone.pk}/compose/").content.decode()
 
     assert '<option value="sms" selected>SMS</option>' in texts_page
     assert 'name="subject" value=""' in texts_page and 'id="id_subject"' not in texts_page

@@ -28,7 +28,20 @@ def test_the_profile_shows_the_email_panel_and_messages_to_recruiters(recruiter,
     body = response.content.decode()
     assert 'id="email-compose"' in body and 'id="person-messages"' in body
     assert 'data-open-details="#email-compose"' in body
-    assert "<script>" not in body.split('id="email-compose"')[1].split("</details>")[0]
+    panel = body.split('id="email-compose"')[1].split("</details>")[0]
+    # The form itself is fetched when the panel opens.
+    assert f'data-lazy="/messages/to/{person.pk}/compose/"' in panel and 'id="compose-form"' not in panel
+    assert "<script>" not in panel
+
+
+def test_the_panel_form_is_fetched_on_opening_with_the_persons_address(recruiter, person):
+    response = _client(recruiter).get(f"/messages/to/{person.pk}/compose/", **HTMX)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="compose-form"' in body and 'name="idempotency_key"' in body
+    assert '<option value="email" selected>Email</option>' in body and 'id="id_subject"' in body
+    assert "<script>" not in body
 
 
 @pytest.mark.parametrize("role", ["hiring_manager", "interviewer"])
@@ -160,6 +173,18 @@ def test_every_role_against_every_compose_endpoint(world, role, endpoint):
     assert Message.objects.count() == (1 if endpoint == "send" and EXPECTED[role] == 200 else 0)
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_against_the_panel_form(world, role):
+    response = _client(world[role]).get(f"/messages/to/{world['applicant'].pk}/compose/", **HTMX)
+
+    assert response.status_code == EXPECTED[role]
+    assert (b'id="compose-form"' in response.content) == (EXPECTED[role] == 200)
+
+
+def test_the_panel_form_does_not_answer_a_post(recruiter, person):
+    assert _client(recruiter).post(f"/messages/to/{person.pk}/compose/", **HTMX).status_code == 405
+
+
 def test_signed_out_visitors_are_sent_to_sign_in(person):
     response = Client().post(f"/messages/to/{person.pk}/send/", {"subject": "Hi", "body": "x"})
 
@@ -179,7 +204,7 @@ def test_the_panel_opens_with_the_template_of_the_persons_current_stage(client, 
     stage_default_template_set(actor=recruiter, stage=application.stage, template=template)
     client.force_login(recruiter)
 
-    page = client.get(reverse("candidates:detail", args=[person.pk])).content.decode()
+    page = client.get(reverse("messages:compose", args=[person.pk])).content.decode()
 
     assert f"Suggested for the {application.stage.name} stage." in page
     assert f'<option value="{template.pk}" selected>' in page
@@ -193,6 +218,6 @@ def test_no_suggestion_when_the_stage_has_no_default_template(client, recruiter,
     application_create(actor=recruiter, candidate=person, job=make_job(actor=recruiter))
     client.force_login(recruiter)
 
-    page = client.get(reverse("candidates:detail", args=[person.pk])).content.decode()
+    page = client.get(reverse("messages:compose", args=[person.pk])).content.decode()
 
-    assert "Suggested for the" not in page
+    assert 'id="compose-form"' in page and "Suggested for the" not in page

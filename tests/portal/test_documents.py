@@ -172,6 +172,38 @@ def test_a_hiring_manager_in_scope_sees_the_card_but_may_not_ask(recruiter, hiri
     assert not DocumentRequest.objects.exists()
 
 
+def test_the_card_fetches_its_forms_when_their_panels_open(recruiter, person):
+    staff = Client()
+    staff.force_login(recruiter)
+    request_form_url = f"/portal/staff/candidates/{person.pk}/document-requests/new/"
+    feedback_form_url = f"/portal/staff/candidates/{person.pk}/feedback/new/"
+
+    profile = staff.get(f"/candidates/{person.pk}/").content.decode()
+    request_form = staff.get(request_form_url, HTTP_HX_REQUEST="true").content.decode()
+    feedback_form = staff.get(feedback_form_url, HTTP_HX_REQUEST="true").content.decode()
+
+    assert f'data-lazy="{request_form_url}"' in profile and f'data-lazy="{feedback_form_url}"' in profile
+    assert 'id="docreq_name"' not in profile
+    application = person.applications.get()
+    assert 'id="docreq_name"' in request_form and f'<option value="{application.pk}"' in request_form
+    assert 'name="text"' in feedback_form and f'<option value="{application.pk}"' in feedback_form
+
+
+@pytest.mark.parametrize("form", ["document-requests/new", "feedback/new"])
+def test_every_role_against_the_card_forms(all_users, recruiter, person, form):
+    from rapport.jobs.models import Job
+
+    Job.objects.filter(pk=person.applications.get().job_id).update(hiring_manager=all_users["hiring_manager"])
+    # The interviewer is not assigned to the person, so for them the person does not exist.
+    expected = {"admin": 200, "recruiter": 200, "hiring_manager": 403, "interviewer": 404, "outsider": 404}
+    for role, status in expected.items():
+        staff = Client()
+        staff.force_login(all_users[role])
+        response = staff.get(f"/portal/staff/candidates/{person.pk}/{form}/", HTTP_HX_REQUEST="true")
+        assert response.status_code == status, role
+        assert (f"/portal/staff/candidates/{person.pk}/" in response.content.decode()) == (status == 200), role
+
+
 # --- the person uploads ------------------------------------------------------------------------------------------
 
 

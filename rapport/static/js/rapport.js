@@ -19,6 +19,8 @@
  *   data-validate-url          on a form: each field is checked on the server when the user leaves it
  *   data-activate-tab="v"      clicks the tab [data-tab=v] and focuses its group's textarea (quick actions)
  *   data-open-details="#id"    opens that <details> panel and focuses its first field (the profile's Email)
+ *   data-lazy="url"            a part fetched (HTMX, outerHTML) when its <details> first opens or its <dialog> is
+ *                              opened; with data-lazy-refresh it stays and is fetched again (innerHTML) each time
  *   data-submit-shortcut       on a form: Ctrl+Enter or Cmd+Enter in its textarea submits it (the inline reply)
  *   data-scroll-end            a scrolling list shown scrolled to its end when it appears (the conversation)
  *   Rapport.toast(msg, level)  shows a toast; the server can also send HX-Trigger: {"rapport:toast": {...}}
@@ -344,6 +346,7 @@
         dlg.showModal();
         var first = $("[autofocus], input:not([type=hidden]), select, textarea", dlg);
         if (first) first.focus();
+        loadLazy(dlg, !first);
       }
       return;
     }
@@ -501,6 +504,7 @@
   });
 
   /* ---------- Quick actions that open a collapsed panel ---------- */
+  var FIELDS = "select, input:not([type=hidden]), textarea";
   document.addEventListener("click", function (e) {
     var btn = e.target.closest("[data-open-details]");
     if (!btn) return;
@@ -509,8 +513,51 @@
     e.preventDefault();
     panel.open = true;
     panel.scrollIntoView({ block: "start" });
-    var field = $("select, input:not([type=hidden]), textarea", panel);
+    var field = $(FIELDS, panel);
     if (field) field.focus();
+    // Its form is not there yet: fetch it, then focus its first field.
+    else loadLazy(panel, true);
+  });
+
+  /* ---------- Parts fetched when first shown (includes/lazy_body.html) ---------- */
+  // Only the holders whose nearest <details>/<dialog> is `container` load, so a closed panel inside an open one
+  // waits for its own turn.
+  function loadLazy(container, focusFirst) {
+    var holders = $all("[data-lazy]:not([data-lazy-loading])", container).filter(function (h) {
+      return h.parentElement.closest("details, dialog") === container;
+    });
+    holders.forEach(function (holder) {
+      var refresh = holder.hasAttribute("data-lazy-refresh");
+      holder.setAttribute("data-lazy-loading", "");
+      holder.setAttribute("aria-busy", "true");
+      htmx
+        .ajax("GET", holder.getAttribute("data-lazy"), {
+          source: holder,
+          target: holder,
+          swap: refresh ? "innerHTML" : "outerHTML",
+        })
+        .then(function () {
+          holder.removeAttribute("data-lazy-loading");
+          holder.removeAttribute("aria-busy");
+          var field = focusFirst && $(FIELDS, container);
+          if (field) field.focus();
+        });
+    });
+  }
+  document.addEventListener(
+    "toggle",
+    function (e) {
+      var panel = e.target;
+      if (panel.tagName === "DETAILS" && panel.open) loadLazy(panel, false);
+    },
+    true,
+  );
+  document.addEventListener("htmx:responseError", function (e) {
+    var holder = e.detail.elt;
+    if (!holder || !holder.hasAttribute || !holder.hasAttribute("data-lazy")) return;
+    holder.removeAttribute("data-lazy-loading");
+    holder.removeAttribute("aria-busy");
+    holder.textContent = "This part could not be loaded. Close it and open it again to retry.";
   });
 
   /* ---------- Ctrl/Cmd+Enter sends a form marked data-submit-shortcut (the inline reply) ---------- */
