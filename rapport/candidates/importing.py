@@ -13,13 +13,16 @@ import csv
 import io
 import json
 import logging
+import multiprocessing
 import re
 import secrets
 import sys
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -86,6 +89,10 @@ PREVIEW_ROWS = 5
 _DELIMITERS = (",", ";", "\t", "|")
 _LOOKUP_CHUNK = 900
 _SWITCH_INTERVAL = 0.0005  # seconds; see import_job_run
+# From this many rows on, validation runs in a second process (see `_Validator`); below it, forking costs more
+# than it saves.
+PARALLEL_VALIDATION_MIN_ROWS = 5_000
+_VALIDATED_AHEAD = 3  # batches the validating process may be ahead of the writer
 _STAGING_DIR = "imports/staging"
 _STAGING_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -1474,6 +1481,7 @@ def import_job_run(
     # time needing the GIL from this thread; at Python's default 5 ms wait each wake-up costs more than it sends.
     sys.setswitchinterval(min(switch_interval, _SWITCH_INTERVAL))
     importer: _Importer | None = None
+    validator: _Validator | None = None
     try:
         source = read_csv(job.file)
         plan = _Plan(job.mapping, source.headers)
@@ -1483,7 +1491,11 @@ def import_job_run(
             importer.side = _SideConnection()
         already_done = job.processed_rows  # resuming a job whose earlier run stopped part-way
         rows_read = already_done
-        batches = _Lookahead(_prepared_batches(source, plan, skip=already_done, batch_rows=batch_rows))
+        if job.total_rows - already_done >= PARALLEL_VALIDATION_MIN_ROWS:
+            validator = _Validator.start(plan)
+        batches = _Lookahead(
+            _prepared_batches(source, plan, skip=already_done, batch_rows=batch_rows, validator=validator)
+        )
         ahead: list[_Ready | None] = []
 
         def meanwhile() -> None:
@@ -1513,6 +1525,8 @@ def import_job_run(
         )
     finally:
         sys.setswitchinterval(switch_interval)
+        if validator is not None:
+            validator.close()
         if importer is not None and importer.side is not None:
             importer.side.close()
     if on_progress is not None:
@@ -1556,25 +1570,116 @@ class _Lookahead:
         return item
 
 
-def _prepared_batches(source: CsvSource, plan: _Plan, *, skip: int, batch_rows: int) -> Iterator[_PreparedBatch]:
-    """The file's rows after the first `skip`, validated, `batch_rows` at a time."""
-    people: list[_Person] = []
-    issues: list[dict] = []
-    seen = 0
+def _prepared_batches(
+    source: CsvSource, plan: _Plan, *, skip: int, batch_rows: int, validator: "_Validator | None" = None
+) -> Iterator[_PreparedBatch]:
+    """The file's rows after the first `skip`, validated, `batch_rows` at a time (by `validator` when given)."""
+    raw = _raw_batches(source, skip=skip, batch_rows=batch_rows)
+    if validator is not None:
+        yield from validator.batches(raw)
+        return
+    for rows, rows_read in raw:
+        yield _PreparedBatch(*_prepare_rows(plan, rows), len(rows), rows_read)
+
+
+def _raw_batches(source: CsvSource, *, skip: int, batch_rows: int) -> Iterator[tuple[list[tuple[int, list[str]]], int]]:
+    """The rows after the first `skip`, `batch_rows` at a time, each with how many data rows were read so far;
+    the last batch may be empty."""
+    rows: list[tuple[int, list[str]]] = []
     index = 0
-    for index, (number, cells) in enumerate(source.records(), start=1):
+    for index, record in enumerate(source.records(), start=1):
         if index <= skip:
             continue
+        rows.append(record)
+        if len(rows) >= batch_rows:
+            yield rows, index
+            rows = []
+    yield rows, index
+
+
+def _prepare_rows(plan: _Plan, rows: list[tuple[int, list[str]]]) -> tuple[list[_Person], list[dict]]:
+    people: list[_Person] = []
+    issues: list[dict] = []
+    for number, cells in rows:
         prepared = plan.prepare(number, cells)
         if isinstance(prepared, list):
             issues.extend(prepared)
         else:
             people.append(prepared)
-        seen += 1
-        if seen >= batch_rows:
-            yield _PreparedBatch(people, issues, seen, index)
-            people, issues, seen = [], [], 0
-    yield _PreparedBatch(people, issues, seen, index)
+    return people, issues
+
+
+class _Validator:
+    """Validates a large file's batches in a second process while this one matches and writes.
+
+    Validation (names, emails, phone numbers, the search text) is pure Python, about half of an import's time,
+    and one process runs Python on one core at a time; a forked child takes it to the other core. The child is
+    forked, not spawned, so it starts at once with the compiled plan and never touches the database: `_Plan`
+    reads what it needs before the fork. Where a child process cannot be started, the file is validated here.
+    """
+
+    def __init__(self, pool: ProcessPoolExecutor):
+        self._pool = pool
+
+    @classmethod
+    def start(cls, plan: _Plan) -> "_Validator | None":
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        try:
+            pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_validator_child_start,
+                initargs=(plan,),
+            )
+            # The child is forked now, on the importing thread (whose database connection it leaves alone).
+            pool.submit(_validator_child_ready).result()
+        except Exception:  # noqa: BLE001 - e.g. a daemonic worker may not have children: validate here instead
+            logger.warning("import: validating in the importing process (no second process)", exc_info=True)
+            return None
+        return cls(pool)
+
+    def batches(self, raw: Iterator[tuple[list[tuple[int, list[str]]], int]]) -> Iterator[_PreparedBatch]:
+        pending: deque[tuple[Future, int, int]] = deque()
+        for rows, rows_read in raw:
+            pending.append((self._pool.submit(_validator_child_prepare, rows), len(rows), rows_read))
+            if len(pending) > _VALIDATED_AHEAD:
+                yield self._collected(pending.popleft())
+        while pending:
+            yield self._collected(pending.popleft())
+
+    @staticmethod
+    def _collected(item: tuple[Future, int, int]) -> _PreparedBatch:
+        future, seen, rows_read = item
+        people, issues = future.result()
+        return _PreparedBatch(people, issues, seen, rows_read)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+# In the validating child only: the plan it was forked with, and the parent's database connections, which came
+# along with the fork. Closing those would end the parent's sessions, so they are kept, unused, until the child
+# exits (multiprocessing ends it with os._exit, which runs no finalisers).
+_CHILD_PLAN: _Plan | None = None
+_INHERITED_CONNECTIONS: list[Any] = []
+
+
+def _validator_child_start(plan: _Plan) -> None:
+    global _CHILD_PLAN
+    _CHILD_PLAN = plan
+    for wrapper in connections.all(initialized_only=True):
+        _INHERITED_CONNECTIONS.append(wrapper.connection)
+        wrapper.connection = None
+
+
+def _validator_child_ready() -> bool:
+    return _CHILD_PLAN is not None
+
+
+def _validator_child_prepare(rows: list[tuple[int, list[str]]]) -> tuple[list[_Person], list[dict]]:
+    assert _CHILD_PLAN is not None, "the validating process starts with its plan"
+    return _prepare_rows(_CHILD_PLAN, rows)
 
 
 def _fail(job: ImportJob, message: str) -> None:

@@ -272,6 +272,40 @@ def test_progress_is_saved_after_every_batch(recruiter):
     assert job.created_count == 7
 
 
+def test_a_large_file_is_validated_in_a_second_process_with_the_same_outcome(recruiter):
+    from multiprocessing import active_children
+
+    from rapport.candidates.importing import PARALLEL_VALIDATION_MIN_ROWS
+
+    rows, bad_rows, repeated_rows = [], set(), set()
+    for i in range(PARALLEL_VALIDATION_MIN_ROWS):
+        email = f"p{i}@example.org"
+        if i % 100 == 7:
+            email, _ = "not-an-email", bad_rows.add(i + 2)  # + 2: the header is row 1
+        elif i % 250 == 0 and i:
+            email, _ = f"p{i - 1}@example.org", repeated_rows.add(i + 2)
+        rows.append([f"P{i}", "Last", email, f"+44 7700 {i:06d}", "", "", "", "GB", "go, sql", ""])
+    children_seen: list[int] = []
+
+    job = run_import(
+        recruiter,
+        csv_bytes(rows),
+        progress_every=500,
+        on_progress=lambda j: children_seen.append(len(active_children())),
+    )
+
+    assert job.status == ImportStatus.DONE
+    assert max(children_seen) == 1 and active_children() == []  # one validating process, gone afterwards
+    assert {issue["row"] for issue in issues(job)} == bad_rows
+    assert {issue["row"] for issue in issues(job, "skipped")} == repeated_rows
+    expected = PARALLEL_VALIDATION_MIN_ROWS - len(bad_rows) - len(repeated_rows)
+    assert job.created_count == Candidate.objects.count() == expected
+    assert person("p4998@example.org").phones.get().phone == "+447700004998"
+    assert Activity.objects.filter(type="candidate.created").count() == expected
+    found = candidate_list(user=recruiter, filters={"q": "p4998@example.org"})
+    assert [c.first_name for c in found.items] == ["P4998"]
+
+
 # ---------------------------------------------------------------------------------------------- bad rows
 
 
