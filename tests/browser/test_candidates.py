@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from rapport.candidates.models import Candidate
@@ -91,6 +92,26 @@ def test_add_to_a_job_from_the_profile_dialog(signed_in_page, people, recruiter)
     expect(page.locator("#side-applications")).to_contain_text("Data Engineer")
     open_dialog.click()
     expect(dialog).to_contain_text("There is no open job Grace is not already on.")
+
+
+def test_a_panel_that_cannot_be_fetched_says_so_and_retries_when_opened_again(signed_in_page, people):
+    grace = people["grace"]
+    page = signed_in_page
+    page.goto(f"/candidates/{grace.pk}/")
+    grace.erased_at = timezone.now()  # out of everyone's sight from now on: the fragment answers 404
+    grace.save(update_fields=["erased_at"])
+
+    page.locator(".profile-actions").get_by_role("button", name="Add to pool").click()
+
+    dialog = page.locator("#add-to-pool")
+    expect(dialog.locator(".alert--danger")).to_have_text(
+        "This part could not be loaded. Close it and open it again to retry."
+    )
+    expect(page.locator("[data-toast]").filter(has_text="no longer exists")).to_be_visible()
+    page.keyboard.press("Escape")
+    Candidate.objects.filter(pk=grace.pk).update(erased_at=None)
+    page.locator(".profile-actions").get_by_role("button", name="Add to pool").click()
+    expect(dialog.get_by_text("No pools to add to.")).to_be_visible()
 
 
 def test_log_a_call_from_the_quick_action(signed_in_page, people):

@@ -552,13 +552,18 @@
     },
     true,
   );
-  document.addEventListener("htmx:responseError", function (e) {
+  function lazyFailed(e) {
     var holder = e.detail.elt;
     if (!holder || !holder.hasAttribute || !holder.hasAttribute("data-lazy")) return;
     holder.removeAttribute("data-lazy-loading");
     holder.removeAttribute("aria-busy");
-    holder.textContent = "This part could not be loaded. Close it and open it again to retry.";
-  });
+    var note = document.createElement("p");
+    note.className = "alert alert--danger";
+    note.textContent = "This part could not be loaded. Close it and open it again to retry.";
+    holder.replaceChildren(note);
+  }
+  document.addEventListener("htmx:responseError", lazyFailed);
+  document.addEventListener("htmx:sendError", lazyFailed);
 
   /* ---------- Ctrl/Cmd+Enter sends a form marked data-submit-shortcut (the inline reply) ---------- */
   document.addEventListener("keydown", function (e) {
