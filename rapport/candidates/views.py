@@ -695,8 +695,11 @@ def job_add_form_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
     # The menu lists only jobs this user sees, so the person's other applications need no scoping here.
     on_jobs = set(candidate.applications.values_list("job_id", flat=True))
     jobs = [j for j in _job_choices(request.user) if j.pk not in on_jobs]
+    # Ids of their own: the Email panel's form has a "job" field too, and both may be on the page at once.
     return render(
-        request, "candidates/_job_add_form.html", {"candidate": candidate, "job_form": JobChoiceForm(jobs=jobs)}
+        request,
+        "candidates/_job_add_form.html",
+        {"candidate": candidate, "job_form": JobChoiceForm(jobs=jobs, auto_id="add_to_job_%s")},
     )
 
 
@@ -710,7 +713,9 @@ def pool_add_form_view(request: HttpRequest, candidate_id: int) -> HttpResponse:
     member_of = set(candidate.pool_memberships.values_list("pool_id", flat=True))
     pools = [p for p in pool_choices(user=request.user) if p.pk not in member_of]
     return render(
-        request, "candidates/_pool_add_form.html", {"candidate": candidate, "pool_form": PoolChoiceForm(pools=pools)}
+        request,
+        "candidates/_pool_add_form.html",
+        {"candidate": candidate, "pool_form": PoolChoiceForm(pools=pools, auto_id="add_to_pool_%s")},
     )
 
 

@@ -77,6 +77,9 @@ def test_add_to_a_job_from_the_profile_dialog(signed_in_page, people, recruiter)
     page = signed_in_page
     page.goto(f"/candidates/{grace.pk}/")
 
+    # The Email panel's form has a job menu too; with both on the page, each label still names its own menu.
+    page.locator(".profile-actions").get_by_role("button", name="Email").click()
+    expect(page.locator("#email-compose").get_by_label("About the job")).to_be_visible()
     open_dialog = page.locator(".profile-actions").get_by_role("button", name="Add to job")
     open_dialog.click()
     dialog = page.locator("#add-to-job")
