@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import multiprocessing
+import os
 import re
 import secrets
 import sys
@@ -1625,6 +1626,12 @@ class _Validator:
     def start(cls, plan: _Plan) -> "_Validator | None":
         if "fork" not in multiprocessing.get_all_start_methods():
             return None
+        if multiprocessing.current_process().daemon:
+            # A Celery prefork worker runs tasks in daemonic processes, which may not have children. Imports
+            # usually run on the uploading web process's thread instead; one that a worker picks up (its thread
+            # died) is validated here.
+            logger.info("import: validating in the importing process (a daemonic process has no children)")
+            return None
         try:
             pool = ProcessPoolExecutor(
                 max_workers=1,
@@ -1671,6 +1678,15 @@ def _validator_child_start(plan: _Plan) -> None:
     for wrapper in connections.all(initialized_only=True):
         _INHERITED_CONNECTIONS.append(wrapper.connection)
         wrapper.connection = None
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    # The pool's queue never reports a killed parent to a waiting child (the child holds the queue's write end
+    # too), so without this a parent killed mid-import would leave its validator waiting forever.
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
 
 
 def _validator_child_ready() -> bool:

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -916,3 +917,42 @@ def test_a_tag_first_met_in_a_later_batch_is_created_in_that_batchs_turn(recruit
     assert (job.status, job.created_count) == (ImportStatus.DONE, 4)
     links = CandidateTag.objects.values_list("candidate__first_name", "tag__name")
     assert sorted(links) == [("Ada", "known"), ("Cy", "fresh"), ("Cy", "known")]
+
+
+def _start_validator_and_wait(headers: list[str], report) -> None:
+    """A stand-in importing process: starts a validator, reports its child's pid, then waits to be killed."""
+    from multiprocessing import active_children
+
+    from rapport.candidates.importing import _Plan, _Validator
+
+    validator = _Validator.start(_Plan({"0": "first_name"}, headers))
+    assert validator is not None
+    report.send([child.pid for child in active_children()])
+    time.sleep(60)
+
+
+def test_the_validating_process_exits_when_the_importing_process_is_killed():
+    import multiprocessing
+    import os
+    import signal
+
+    context = multiprocessing.get_context("fork")
+    receive, report = context.Pipe(duplex=False)
+    importing = context.Process(target=_start_validator_and_wait, args=(["First name"], report))
+    importing.start()
+    (validator_pid,) = receive.recv()
+
+    os.kill(importing.pid, signal.SIGKILL)
+    importing.join()
+
+    def alive(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 10
+    while alive(validator_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(validator_pid)
