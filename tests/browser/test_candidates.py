@@ -101,6 +101,8 @@ def test_a_panel_that_cannot_be_fetched_says_so_and_retries_when_opened_again(si
     grace = people["grace"]
     page = signed_in_page
     page.goto(f"/candidates/{grace.pk}/")
+    # Panels that load on their own (the message thread) must have arrived before the person disappears.
+    page.wait_for_load_state("networkidle")
     grace.erased_at = timezone.now()  # out of everyone's sight from now on: the fragment answers 404
     grace.save(update_fields=["erased_at"])
 
@@ -110,7 +112,7 @@ def test_a_panel_that_cannot_be_fetched_says_so_and_retries_when_opened_again(si
     expect(dialog.locator(".alert--danger")).to_have_text(
         "This part could not be loaded. Close it and open it again to retry."
     )
-    expect(page.locator("[data-toast]").filter(has_text="no longer exists")).to_be_visible()
+    expect(page.locator("[data-toast]").filter(has_text="no longer exists").first).to_be_visible()
     page.keyboard.press("Escape")
     Candidate.objects.filter(pk=grace.pk).update(erased_at=None)
     page.locator(".profile-actions").get_by_role("button", name="Add to pool").click()
