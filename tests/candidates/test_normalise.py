@@ -167,3 +167,37 @@ def test_a_phone_indexes_under_the_same_tokens_whether_just_normalised_or_read_b
 
     assert remembered == phone_search_tokens(e164)
     assert remembered[0] == e164.lstrip("+")
+
+
+def test_a_phone_is_indexed_under_the_national_form_phonenumbers_would_write():
+    """The national token is computed from compiled formats, not by phonenumbers; for every region and kind of
+    number, and digits varied from each example, both must give the same digits."""
+    import random
+    import re
+
+    import phonenumbers
+    from phonenumbers import PhoneNumberType
+
+    from rapport.candidates import normalise
+
+    chance = random.Random(20261205)
+    kinds = (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE, PhoneNumberType.VOIP)
+    compared = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in kinds:
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            digits = phonenumbers.national_significant_number(example)
+            for keep in range(2, 6):
+                varied = digits[:keep] + "".join(chance.choice("0123456789") for _ in digits[keep:])
+                try:
+                    number = phonenumbers.parse(f"+{example.country_code}{varied}", None)
+                except phonenumbers.NumberParseException:
+                    continue
+                e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+                normalise._TOKENS_MEMO.clear()
+                assert phone_search_tokens(e164)[-1] == re.sub(r"\D", "", national), (region, e164)
+                compared += 1
+    assert compared > 2_000
