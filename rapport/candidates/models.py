@@ -64,7 +64,6 @@ class Candidate(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="candidate_name"),
-            models.Index(fields=["first_name"], name="candidate_first_name"),
             models.Index(fields=["relationship_status", "-id"], name="candidate_status"),
             models.Index(fields=["source", "-id"], name="candidate_source"),
             models.Index(fields=["country", "-id"], name="candidate_country"),
