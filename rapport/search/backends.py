@@ -132,10 +132,14 @@ def new_texts_statement(rows: Sequence[tuple[int, str, str, str, str, str]]) -> 
         )
     return (
         "INSERT INTO search_candidate_document(candidate_id, document) "
-        "SELECT id, setweight(to_tsvector('simple', name), 'A') || setweight(to_tsvector('simple', contact), 'A')"
-        " || setweight(to_tsvector('simple', work), 'B') || setweight(to_tsvector('simple', skills), 'B')"
-        " || setweight(to_tsvector('simple', notes), 'D') "
-        "FROM json_to_recordset(%s::json) AS d(id bigint, name text, contact text, work text, skills text, notes text)",
+        "SELECT d.id, setweight(to_tsvector('simple', d.name), 'A') || setweight(to_tsvector('simple', d.contact), 'A')"
+        " || setweight(to_tsvector('simple', d.work), 'B') || setweight(to_tsvector('simple', d.skills), 'B')"
+        " || setweight(to_tsvector('simple', d.notes), 'D')"
+        # The facet words, read from the person's row in this statement rather than by the insert trigger, one
+        # query per row (search migration 0004). For an id with no person the foreign key refuses the row anyway.
+        " || search_candidate_facets(c.country, c.relationship_status) "
+        "FROM json_to_recordset(%s::json) AS d(id bigint, name text, contact text, work text, skills text, notes text)"
+        " LEFT JOIN candidates_candidate c ON c.id = d.id",
         [json.dumps([dict(zip(_DOCUMENT_KEYS, row, strict=True)) for row in rows])],
     )
 

@@ -81,6 +81,41 @@ def test_the_document_carries_the_current_facets_and_nothing_stale(recruiter, en
     assert "kubernetes" in words
 
 
+def _document_words(candidate_id: int) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT array_to_string(tsvector_to_array(document), ' ') FROM search_candidate_document "
+            "WHERE candidate_id = %s",
+            [candidate_id],
+        )
+        return set(cursor.fetchone()[0].split())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="facet words exist in the PostgreSQL document only")
+def test_a_new_person_is_indexed_with_the_facets_of_their_row(recruiter):
+    person = make_candidate(
+        actor=recruiter, first_name="Ines", location={"country": "PT"}, relationship_status="engaged"
+    )
+
+    assert {w for w in _document_words(person.pk) if w.startswith("zz")} == {"zzcountrypt", "zzstatusengaged"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="facet words exist in the PostgreSQL document only")
+def test_a_document_written_without_facets_gets_them_from_the_database(recruiter, engineers):
+    """Our index statement brings the facet words along; any other insert must still not leave a person out."""
+    berta = engineers["Berta"]
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM search_candidate_document WHERE candidate_id = %s", [berta.pk])
+        cursor.execute(
+            "INSERT INTO search_candidate_document(candidate_id, document) "
+            "VALUES (%s, setweight(to_tsvector('simple', 'Berta Kubernetes'), 'A'))",
+            [berta.pk],
+        )
+
+    assert {w for w in _document_words(berta.pk) if w.startswith("zz")} == {"zzcountryde", "zzstatusnurturing"}
+    assert found(recruiter, "kubernetes", country="DE", status="nurturing") == {"Berta"}
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the facets column exists in the SQLite index only")
 def test_the_sqlite_facets_column_follows_the_candidate_row(recruiter, engineers):
     berta = engineers["Berta"]
