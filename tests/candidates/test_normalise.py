@@ -201,3 +201,61 @@ def test_a_phone_is_indexed_under_the_national_form_phonenumbers_would_write():
                 assert phone_search_tokens(e164)[-1] == re.sub(r"\D", "", national), (region, e164)
                 compared += 1
     assert compared > 2_000
+
+
+def test_a_plainly_written_international_number_reads_as_phonenumbers_reads_it():
+    """ "+CC digits" skips phonenumbers' parse; for every calling code, with numbers varied from each region's
+    examples and written with different separators, the stored form, the search tokens and the refusals must be
+    exactly what parsing with phonenumbers gives."""
+    import random
+
+    import phonenumbers
+    from phonenumbers import PhoneNumberType
+
+    from rapport.candidates import normalise
+
+    def by_phonenumbers(text: str) -> tuple[str, list[str]] | None:
+        try:
+            parsed = phonenumbers.parse(text, "US")
+        except phonenumbers.NumberParseException:
+            return None
+        if not phonenumbers.is_possible_number(parsed):
+            return None
+        e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        return e164, normalise._tokens(e164, parsed)
+
+    def by_us(text: str) -> tuple[str, list[str]] | None:
+        try:
+            e164 = normalise_phone(text, region="US")
+        except ValidationFailed:
+            return None
+        normalise._TOKENS_MEMO.clear()
+        return e164, phone_search_tokens(e164)
+
+    chance = random.Random(20261205)
+    kinds = (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE, PhoneNumberType.UAN)
+    digit_strings = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in kinds:
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            national = phonenumbers.national_significant_number(example)
+            for keep in range(0, 5):
+                varied = national[:keep] + "".join(chance.choice("0123456789") for _ in national[keep:])
+                digit_strings.append(f"{example.country_code}{varied}")
+            # A trunk prefix written after the calling code, which parse strips for some countries only.
+            digit_strings.append(f"{example.country_code}0{national}")
+    digit_strings += ["".join(chance.choice("0123456789") for _ in range(chance.randint(1, 22))) for _ in range(3_000)]
+
+    compared = quick = 0
+    for digits in digit_strings:
+        cut = sorted(chance.sample(range(1, len(digits)), min(len(digits) - 1, 3))) if len(digits) > 1 else []
+        groups = [digits[start:end] for start, end in zip([0, *cut], [*cut, len(digits)], strict=True)]
+        for separator in ("", " ", "-", "."):
+            text = "+" + separator.join(groups)
+            assert by_us(text) == by_phonenumbers(text), text
+            compared += 1
+            quick += normalise._international_digits(text) is not None
+    assert compared > 20_000
+    assert quick > compared // 3
