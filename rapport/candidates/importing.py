@@ -73,7 +73,7 @@ from rapport.common.fast_insert import (
 from rapport.common.fast_insert import insert_rows as _insert
 from rapport.common.html import markdown_to_safe_html
 from rapport.search import backends as search_backend
-from rapport.search.backends import DocumentText, document_text
+from rapport.search.backends import DocumentText, document_text, document_vector
 from rapport.timeline.models import Activity, AuditEntry, Note
 from rapport.timeline.services import MAX_NOTE_LENGTH, audit_record
 
@@ -506,10 +506,13 @@ class _Person:
     phones: list[str]
     tags: list[str]
     notes: list[str]
-    # The search index's text for this person, computed while validating (see `_document_text`).
+    # The search index's text for this person, computed while validating (see `_document_text`); None where the
+    # entry itself (`vector`) was.
     document: DocumentText | None = None
     # The candidate row's values (`_PERSON_COLUMNS`), database-ready, also prepared while validating.
     values: tuple | None = None
+    # PostgreSQL: the search entry itself (`document_vector`), where Python can build it; prepared while validating.
+    vector: str | None = None
 
 
 def _issue(row: int | None, field: str, column: str, message: str, kind: str = "error", **extra: Any) -> dict:
@@ -532,6 +535,7 @@ class _Plan:
         self._row_defaults = {
             f.attname: f.get_default() for f in Candidate._meta.concrete_fields if f.attname in _PERSON_COLUMNS
         }
+        self.vectors = connection.vendor == "postgresql"
 
     def person_row(self, person: "_Person") -> tuple:
         """The candidate row's values for `person` (`_PERSON_COLUMNS`), ready for the database."""
@@ -612,8 +616,17 @@ class _Plan:
             fields=cleaned,
             notes=notes,
         )
-        person.document = _document_text(person)
+        document = _document_text(person)
         person.values = self.person_row(person)
+        if self.vectors:
+            person.vector = document_vector(
+                document,
+                country=person.fields.get("country") or "",
+                status=person.fields.get("relationship_status") or self._row_defaults["relationship_status"],
+            )
+        # The text is only written where the entry is not (SQLite, or a document the database must build); not
+        # carrying it otherwise spares the validating process sending it and this one receiving it.
+        person.document = document if person.vector is None else None
         return person
 
 
@@ -639,6 +652,7 @@ def _fold(into: _Person, other: _Person) -> None:
     # Computed again from the combined person when written.
     into.document = None
     into.values = None
+    into.vector = None
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1110,6 +1124,7 @@ class _Importer:
             pending.append(prepared_insert(Candidate, _CANDIDATE_COLUMNS, rows, ids=ids, converted=True))
         tags = self._tag_objects({t for p in fresh for t in p.tags}, result)
         emails, phones, links, notes, activities, documents = [], [], [], [], [], []
+        vectors: list[tuple[int, str]] = []
         contacts: dict[str, int] = {}
         tag_payloads: dict[int, str] = {}
         actor_id = self.actor.pk if self.actor is not None else None
@@ -1127,7 +1142,10 @@ class _Importer:
                 links.append((cid, tag.pk, actor_id, stamp))
                 activities.append(("tag.added", cid, actor_id, stamp, _tag_payload_json(tag, tag_payloads)))
             notes += [self._note(cid, body, now) for body in person.notes]
-            documents.append((cid, *(person.document or _document_text(person))))
+            if person.vector is not None:
+                vectors.append((cid, person.vector))
+            else:
+                documents.append((cid, *(person.document or _document_text(person))))
         insert(CandidateEmail, ("candidate_id", "email", "position"), emails)
         insert(CandidatePhone, ("candidate_id", "phone", "position"), phones)
         insert(CandidateTag, _TAG_LINK_COLUMNS, links)
@@ -1138,6 +1156,13 @@ class _Importer:
             kind, candidate_id, author_id, _, payload = self._note_activity(note, now)
             activities.append((kind, candidate_id, author_id, stamp, json.dumps(payload)))
         insert(Activity, _ACTIVITY_COLUMNS, activities)
+        if vectors:
+            entries = search_backend.new_vectors_insert(vectors)
+            if pending is None:
+                with bound_cursor() as cursor, connection.wrap_database_errors:
+                    run_prepared(cursor, entries)
+            else:
+                pending.append(entries)
         return ids, documents, contacts
 
     def _apply_merges(self, targets: dict[int, _MergeTarget], now: Any, result: _BatchResult) -> list[int]:

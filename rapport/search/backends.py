@@ -7,6 +7,7 @@ to `count_limit()` and reported as "N+" beyond it. See docs/architecture.md, "Se
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
-from rapport.common.fast_insert import bound_cursor
+from rapport.common.fast_insert import PreparedInsert, bound_cursor
 from rapport.search.query import Node, normalise_text, to_fts5, to_tsquery
 
 RANK_LIMIT = 20_000
@@ -86,6 +87,73 @@ def document_text(document: CandidateDocument) -> DocumentText:
         normalise_text(d.work),
         normalise_text(d.skills),
         normalise_text(d.notes),
+    )
+
+
+# What PostgreSQL's default text-search parser does to a word of ASCII letters and digits, the only words
+# `normalise_text` leaves besides non-ASCII ones: a word is one token, except that one starting with digits, then
+# "e" and digits, is read as a number in scientific notation up to the last of those digits, and what follows is a
+# token of its own ("3e8a1f" is "3e8" and "a1f"). Search queries go through the same parser, so this only matters
+# for building the document outside the database.
+_ASCII_COLUMN = re.compile(r"[a-z0-9]{1,255}(?: [a-z0-9]{1,255})*")
+_SCIENTIFIC_WORD = re.compile(r"(?<![a-z0-9])[0-9]+e[0-9]")
+_SCIENTIFIC = re.compile(r"([0-9]+e[0-9]+)(.*)")
+_FACET_WORD = re.compile(r"[a-z]+")
+_WEIGHTS = ("A", "A", "B", "B", "D")  # name, contact, work, skills, notes: as `new_texts_statement` weighs them
+# Beyond these the database's parser and tsvector limits come into play (words of 2,048 bytes are dropped,
+# positions stop at 16,383, a word keeps at most 256 of them); such documents are built by the database. Words
+# longer than 255 characters are left to it too (`_ASCII_COLUMN`).
+_VECTOR_MAX_POSITION = 16_000
+_VECTOR_MAX_REPEATS = 250
+
+
+def _parser_tokens(word: str) -> tuple[str, ...]:
+    scientific = _SCIENTIFIC.fullmatch(word)
+    if scientific is None:
+        return (word,)
+    number, rest = scientific.groups()
+    return (number, rest) if rest else (number,)
+
+
+def document_vector(text: DocumentText, *, country: str, status: str) -> str | None:
+    """PostgreSQL: a new person's search entry as tsvector text, exactly what `new_texts_statement` builds in the
+    database (to_tsvector('simple', …) per column, weighted, joined, then the facet words), or None where only the
+    database can say (non-ASCII words, very long documents).
+
+    Pure Python, so an import builds it while validating, in another process; the database then only reads it
+    (the parsing calls were a third of the database's work on an import's search entries).
+    """
+    # "word:position" plus the column's weight, each word where it stands: the database merges a word written twice
+    # into one entry with both positions when it reads the text.
+    parts: list[str] = []
+    counted: list[str] = []
+    position = 0
+    for column, weight in zip(text, _WEIGHTS, strict=True):
+        if not column:
+            continue
+        if not _ASCII_COLUMN.fullmatch(column):
+            return None
+        words = column.split(" ")
+        if _SCIENTIFIC_WORD.search(column):
+            words = [token for word in words for token in _parser_tokens(word)]
+        parts.append(" ".join([f"{word}:{place}{weight}" for place, word in enumerate(words, position + 1)]))
+        position += len(words)
+        counted += words
+    facets = ("zzcountry" + (country or "").lower(), "zzstatus" + (status or "").replace("_", ""))
+    if not all(_FACET_WORD.fullmatch(word) for word in facets) or position + 2 > _VECTOR_MAX_POSITION:
+        return None
+    if position > _VECTOR_MAX_REPEATS and max(Counter(counted).values()) > _VECTOR_MAX_REPEATS:
+        return None
+    parts.append(f"{facets[0]}:{position + 1}C {facets[1]}:{position + 2}C")
+    return " ".join(parts)
+
+
+def new_vectors_insert(rows: Sequence[tuple[int, str]]) -> PreparedInsert:
+    """PostgreSQL: the insert of new people's entries from (candidate id, `document_vector`) rows, to send with
+    `run_prepared`. The text holds only letters, digits, spaces, colons and commas, which COPY takes as written."""
+    return PreparedInsert(
+        "COPY search_candidate_document (candidate_id, document) FROM STDIN",
+        copy_data="".join([f"{candidate_id}\t{vector}\n" for candidate_id, vector in rows]),
     )
 
 
