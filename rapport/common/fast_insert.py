@@ -232,10 +232,36 @@ def _copy_field(value: Any) -> str:
     raise TypeError(f"No COPY text for {type(value).__name__} values; prepare them first.")
 
 
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+_NONE_TYPE = type(None)
+
+
+def _copy_column(values: tuple) -> Sequence[str]:
+    """One column of a batch in COPY's text format. Most columns hold one kind of value that needs no escaping
+    (ids, prepared timestamps, plain text), so they are checked and converted as a whole rather than value by
+    value: a 20,000-person import writes about 700,000 values."""
+    kinds = set(map(type, values))
+    if kinds == {CopyText}:
+        return values
+    if kinds == {str}:
+        joined = "".join(values)
+        if not any(special in joined for special in _COPY_SPECIAL):
+            return values
+        return [value.translate(_COPY_ESCAPES) for value in values]
+    if kinds == {int}:
+        return list(map(str, values))
+    if kinds == {_NONE_TYPE}:
+        return ["\\N"] * len(values)
+    return list(map(_copy_field, values))
+
+
 def copy_text(rows: Sequence[Sequence[Any]]) -> str:
     """Rows in COPY's text format, built here rather than by the driver while it sends them: the thread that sends
     a batch then only waits for the server."""
-    return "".join(["\t".join(map(_copy_field, row)) + "\n" for row in rows])
+    if not rows:
+        return ""
+    columns = [_copy_column(column) for column in zip(*rows, strict=True)]
+    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
 
 def prepared_insert(
