@@ -62,6 +62,7 @@ from rapport.candidates.services import (
 )
 from rapport.common.errors import ApplicationError, ValidationFailed
 from rapport.common.fast_insert import (
+    CopyText,
     PreparedInsert,
     bound_cursor,
     db_value,
@@ -501,7 +502,9 @@ class _Person:
     """One valid row, ready to write."""
 
     row: int
-    fields: dict[str, Any]
+    # The person's validated values; None once they are only to be created (`_Plan.keep_fields`), since nothing
+    # after validation reads them then but the name.
+    fields: dict[str, Any] | None
     emails: list[str]
     phones: list[str]
     tags: list[str]
@@ -513,6 +516,23 @@ class _Person:
     values: tuple | None = None
     # PostgreSQL: the search entry itself (`document_vector`), where Python can build it; prepared while validating.
     vector: str | None = None
+    name: str = ""  # as `Candidate.full_name` shows it
+
+    def __reduce__(self) -> tuple:
+        # The validating process sends people by the thousand. As one tuple each, with the COPY text as a plain
+        # string (a `CopyText` is rebuilt by a call per object), they cost about half as much to send and receive.
+        values = self.values
+        copy_text = values is not None and len(values) == 1 and type(values[0]) is CopyText
+        sent = str(values[0]) if copy_text else values
+        fields = (self.row, self.fields, self.emails, self.phones, self.tags, self.notes, self.document, self.vector)
+        return (_received_person, (fields, self.name, sent, copy_text))
+
+
+def _received_person(fields: tuple, name: str, values: Any, copy_text: bool) -> _Person:
+    row, data, emails, phones, tags, notes, document, vector = fields
+    return _Person(
+        row, data, emails, phones, tags, notes, document, (CopyText(values),) if copy_text else values, vector, name
+    )
 
 
 def _issue(row: int | None, field: str, column: str, message: str, kind: str = "error", **extra: Any) -> dict:
@@ -522,7 +542,10 @@ def _issue(row: int | None, field: str, column: str, message: str, kind: str = "
 class _Plan:
     """A mapping compiled once per file: which column feeds which field."""
 
-    def __init__(self, mapping: dict[str, str], headers: list[str]):
+    def __init__(self, mapping: dict[str, str], headers: list[str], *, keep_fields: bool = True):
+        # Without `keep_fields` a valid person keeps only what creating them takes: an import that skips duplicates
+        # never merges a row into anyone, and its people cross from the validating process in half the time.
+        self.keep_fields = keep_fields
         self.columns = sorted((int(index), target) for index, target in mapping.items() if target)
         self.headers = headers
         # Read once here, so `prepare` reads nothing from the database and can run on the reading thread.
@@ -627,6 +650,9 @@ class _Plan:
         # The text is only written where the entry is not (SQLite, or a document the database must build); not
         # carrying it otherwise spares the validating process sending it and this one receiving it.
         person.document = document if person.vector is None else None
+        person.name = _full_name(person.fields)
+        if not self.keep_fields:
+            person.fields = None
         return person
 
 
@@ -653,6 +679,11 @@ def _fold(into: _Person, other: _Person) -> None:
     into.document = None
     into.values = None
     into.vector = None
+    into.name = _full_name(into.fields)
+
+
+def _full_name(fields: dict[str, Any]) -> str:
+    return f"{fields.get('first_name', '')} {fields.get('last_name', '')}".strip()
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1135,8 +1166,7 @@ class _Importer:
             contacts.update((contact, cid) for contact in (*person.emails, *person.phones))
             emails += [(cid, e, i) for i, e in enumerate(person.emails)]
             phones += [(cid, p, i) for i, p in enumerate(person.phones)]
-            name = f"{person.fields.get('first_name', '')} {person.fields.get('last_name', '')}".strip()
-            activities.append(("candidate.created", cid, actor_id, stamp, f"{created}{json.dumps(name)}}}"))
+            activities.append(("candidate.created", cid, actor_id, stamp, f"{created}{json.dumps(person.name)}}}"))
             person_tags = list({tags[t.lower()].pk: tags[t.lower()] for t in person.tags}.values())
             for tag in person_tags:
                 links.append((cid, tag.pk, actor_id, stamp))
@@ -1510,7 +1540,7 @@ def import_job_run(
     validator: _Validator | None = None
     try:
         source = read_csv(job.file)
-        plan = _Plan(job.mapping, source.headers)
+        plan = _Plan(job.mapping, source.headers, keep_fields=job.on_duplicate == "merge")
         importer = _Importer(job, plan)
         if connection.vendor == "postgresql" and not importer.merge and not connection.in_atomic_block:
             # Only when each batch commits on its own: the second connection sees committed rows alone.

@@ -303,6 +303,8 @@ def test_a_large_file_is_validated_in_a_second_process_with_the_same_outcome(rec
     assert job.created_count == Candidate.objects.count() == expected
     assert person("p4998@example.org").phones.get().phone == "+447700004998"
     assert Activity.objects.filter(type="candidate.created").count() == expected
+    created = Activity.objects.get(type="candidate.created", candidate=person("p4998@example.org"))
+    assert created.payload == {"source": "import", "import_id": job.pk, "name": "P4998 Last"}
     found = candidate_list(user=recruiter, filters={"q": "p4998@example.org"})
     assert [c.first_name for c in found.items] == ["P4998"]
 
