@@ -106,8 +106,9 @@ def _clean_string_list(
         if len(text) > max_len:
             errors.add(field, f"{text[:30]}… is longer than {max_len} characters.")
             continue
-        if text.lower() not in seen:
-            seen.add(text.lower())
+        key = text.lower()
+        if key not in seen:
+            seen.add(key)
             cleaned.append(text)
     if len(cleaned) > max_items:
         errors.add(field, f"Use at most {max_items} entries.")

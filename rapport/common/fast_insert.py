@@ -90,10 +90,19 @@ def row_converter(model: type, columns: Sequence[str]) -> Callable[[tuple], tupl
     def convert(row: tuple) -> tuple:
         values = _converted(row, converters) if converters else row
         if connection.vendor == "postgresql":
-            return (CopyText("\t".join(map(_copy_field, values))),)
+            return (CopyText(_copy_line(values)),)
         return tuple(values)
 
     return convert
+
+
+def _copy_line(values: Sequence[Any]) -> str:
+    """One row's values in COPY's text format, tab-separated. Its text values rarely hold anything to escape, so
+    they are checked together and, when clean, written as they are."""
+    text = "".join([value for value in values if type(value) is str])
+    if any(special in text for special in _COPY_SPECIAL):
+        return "\t".join(map(_copy_field, values))
+    return "\t".join([value if type(value) is str else _copy_field(value) for value in values])
 
 
 def db_value(model: type, column: str, value: Any) -> Any:

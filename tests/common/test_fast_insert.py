@@ -148,3 +148,17 @@ def test_copy_text_escapes_each_column_whatever_its_types():
         "back\\\\slash\t22\t7\t2026-12-04T18:30:00+00:00\tf\t\\N\tnew\\nline\\r\n"
     )
     assert copy_text([]) == ""
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ("Ada", "Lovelace", None, 0, 0.5, "[]"),
+        ("tab\there", "back\\slash", None, 3),
+        ("plain", "new\nline", True, date(2026, 12, 5)),
+    ],
+)
+def test_a_row_prepared_ahead_is_written_as_a_batch_would_write_it(row):
+    from rapport.common.fast_insert import _copy_line
+
+    assert _copy_line(row) + "\n" == copy_text([row])
