@@ -1,5 +1,7 @@
 """Contact-point hygiene: one canonical form per email and phone, and field checks that name the field."""
 
+import random
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
@@ -172,7 +174,6 @@ def test_a_phone_indexes_under_the_same_tokens_whether_just_normalised_or_read_b
 def test_a_phone_is_indexed_under_the_national_form_phonenumbers_would_write():
     """The national token is computed from compiled formats, not by phonenumbers; for every region and kind of
     number, and digits varied from each example, both must give the same digits."""
-    import random
     import re
 
     import phonenumbers
@@ -180,26 +181,18 @@ def test_a_phone_is_indexed_under_the_national_form_phonenumbers_would_write():
 
     from rapport.candidates import normalise
 
-    chance = random.Random(20261205)
     kinds = (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE, PhoneNumberType.VOIP)
     compared = 0
-    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
-        for kind in kinds:
-            example = phonenumbers.example_number_for_type(region, kind)
-            if example is None:
-                continue
-            digits = phonenumbers.national_significant_number(example)
-            for keep in range(2, 6):
-                varied = digits[:keep] + "".join(chance.choice("0123456789") for _ in digits[keep:])
-                try:
-                    number = phonenumbers.parse(f"+{example.country_code}{varied}", None)
-                except phonenumbers.NumberParseException:
-                    continue
-                e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-                national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-                normalise._TOKENS_MEMO.clear()
-                assert phone_search_tokens(e164)[-1] == re.sub(r"\D", "", national), (region, e164)
-                compared += 1
+    for country_code, _, varied, _ in _varied_examples(kinds, range(2, 6)):
+        try:
+            number = phonenumbers.parse(f"+{country_code}{varied}", None)
+        except phonenumbers.NumberParseException:
+            continue
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        normalise._TOKENS_MEMO.clear()
+        assert phone_search_tokens(e164)[-1] == re.sub(r"\D", "", national), e164
+        compared += 1
     assert compared > 2_000
 
 
@@ -207,8 +200,6 @@ def test_a_plainly_written_international_number_reads_as_phonenumbers_reads_it()
     """ "+CC digits" skips phonenumbers' parse; for every calling code, with numbers varied from each region's
     examples and written with different separators, the stored form, the search tokens and the refusals must be
     exactly what parsing with phonenumbers gives."""
-    import random
-
     import phonenumbers
     from phonenumbers import PhoneNumberType
 
@@ -229,23 +220,19 @@ def test_a_plainly_written_international_number_reads_as_phonenumbers_reads_it()
             e164 = normalise_phone(text, region="US")
         except ValidationFailed:
             return None
+        # The tokens normalising remembered for indexing, from the number as it was written.
+        tokens = phone_search_tokens(e164)
         normalise._TOKENS_MEMO.clear()
-        return e164, phone_search_tokens(e164)
+        return e164, tokens
 
     chance = random.Random(20261205)
     kinds = (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE, PhoneNumberType.UAN)
     digit_strings = []
-    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
-        for kind in kinds:
-            example = phonenumbers.example_number_for_type(region, kind)
-            if example is None:
-                continue
-            national = phonenumbers.national_significant_number(example)
-            for keep in range(0, 5):
-                varied = national[:keep] + "".join(chance.choice("0123456789") for _ in national[keep:])
-                digit_strings.append(f"{example.country_code}{varied}")
+    for country_code, national, varied, keep in _varied_examples(kinds, range(0, 5)):
+        digit_strings.append(f"{country_code}{varied}")
+        if keep == 0:
             # A trunk prefix written after the calling code, which parse strips for some countries only.
-            digit_strings.append(f"{example.country_code}0{national}")
+            digit_strings.append(f"{country_code}0{national}")
     digit_strings += ["".join(chance.choice("0123456789") for _ in range(chance.randint(1, 22))) for _ in range(3_000)]
 
     compared = quick = 0
@@ -259,3 +246,20 @@ def test_a_plainly_written_international_number_reads_as_phonenumbers_reads_it()
             quick += normalise._international_digits(text) is not None
     assert compared > 20_000
     assert quick > compared // 3
+
+
+def _varied_examples(kinds: tuple, keeps: range) -> Iterator[tuple[int, str, str, int]]:
+    """(calling code, example national number, the number with its digits after `keep` drawn at random, keep) for
+    every region's example of each kind, the same draws on every run."""
+    import phonenumbers
+
+    chance = random.Random(20261205)
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in kinds:
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            national = phonenumbers.national_significant_number(example)
+            for keep in keeps:
+                varied = national[:keep] + "".join(chance.choice("0123456789") for _ in national[keep:])
+                yield example.country_code, national, varied, keep
