@@ -808,6 +808,114 @@ def test_postgres_a_clash_found_while_the_next_batch_is_read_falls_back_to_row_b
     assert CandidateEmail.objects.filter(email="taken@example.org").count() == 1
 
 
+# ---------------------------------------------------------------------------------------------- foreign key checks
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgres_row_checks_are_skipped_only_by_a_role_that_may_and_with_no_other_insert_trigger(recruiter):
+    from rapport.candidates.importing import _row_checks_may_be_skipped
+
+    assert _row_checks_may_be_skipped()  # the test database's role is a superuser
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION audit_activity() RETURNS trigger AS $$ BEGIN RETURN NEW; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            "CREATE TRIGGER audit_activity AFTER INSERT ON timeline_activity "
+            "FOR EACH ROW EXECUTE FUNCTION audit_activity()"
+        )
+    assert not _row_checks_may_be_skipped()
+
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE timeline_activity DISABLE TRIGGER audit_activity")
+    assert _row_checks_may_be_skipped()
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE ROLE rapport_test_importer NOLOGIN")
+        cursor.execute("SET LOCAL ROLE rapport_test_importer")
+    assert not _row_checks_may_be_skipped()
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgres_a_role_that_may_not_skip_row_checks_imports_the_same(recruiter):
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE ROLE rapport_test_importer NOLOGIN")
+        cursor.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO rapport_test_importer")
+        cursor.execute("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO rapport_test_importer")
+        cursor.execute("SET LOCAL ROLE rapport_test_importer")
+    data = csv_bytes(
+        [
+            ["Ada", "Lovelace", "ada@example.org", "+44 20 7946 0958", "", "", "", "", "Python", "vip; alumni"],
+            ["Bob", "", "bob@example.org", "", "", "", "", "", "", "vip"],
+        ]
+    )
+
+    job = run_import(recruiter, data)
+
+    assert (job.status, job.created_count, job.error_count) == (ImportStatus.DONE, 2, 0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone()[0] == "rapport_test_importer"
+    ada = person("ada@example.org")
+    assert sorted(CandidateTag.objects.filter(candidate=ada).values_list("tag__name", flat=True)) == ["alumni", "vip"]
+    assert Activity.objects.filter(candidate=ada).count() == 3  # created, and a tag twice
+    assert [p.first_name for p in candidate_list(user=recruiter, filters={"q": "python"}).items] == ["Ada"]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgres_a_batch_pointing_at_a_tag_deleted_meanwhile_is_refused_by_the_checks(recruiter):
+    from django.db import IntegrityError, transaction
+
+    from rapport.candidates import importing
+    from rapport.candidates.models import Tag
+    from rapport.common.fast_insert import prepared_insert
+
+    someone = make_candidate(actor=recruiter, first_name="Someone")
+    gone = Tag.objects.create(name="gone")
+    gone_id = gone.pk
+    gone.delete()
+    link = prepared_insert(
+        CandidateTag,
+        ("candidate_id", "tag_id", "added_by_id", "added_at"),
+        [(someone.pk, gone_id, None, timezone.now())],
+    )
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        importing._finish_on_server_while([link], [], lambda: None, importing._Parents(tag_ids=frozenset({gone_id})))
+
+    assert not CandidateTag.objects.filter(candidate=someone).exists()
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+def test_postgres_the_tags_and_users_a_batch_points_at_cannot_be_deleted_until_it_commits(recruiter):
+    from django.db import OperationalError, connections, transaction
+
+    from rapport.candidates import importing
+    from rapport.candidates.models import Tag
+
+    tag = Tag.objects.create(name="kept")
+    other = connections.create_connection("default")
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                assert importing._parents_locked(
+                    cursor.cursor, importing._Parents(frozenset({tag.pk}), frozenset({recruiter.pk}))
+                )
+            with other.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '200ms'")
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    cursor.execute("DELETE FROM candidates_tag WHERE id = %s", [tag.pk])
+                with pytest.raises(OperationalError, match="lock timeout"):
+                    cursor.execute("DELETE FROM accounts_user WHERE id = %s", [recruiter.pk])
+        with other.cursor() as cursor:
+            cursor.execute("DELETE FROM candidates_tag WHERE id = %s", [tag.pk])
+        assert not Tag.objects.filter(pk=tag.pk).exists()
+    finally:
+        other.close()
+
+
 # ---------------------------------------------------------------------------------------------- batches prepared ahead
 
 
