@@ -554,16 +554,15 @@ class _Plan:
         self.column_of: dict[str, str] = {}
         for index, target in self.columns:
             self.column_of.setdefault(target, headers[index] if index < len(headers) else f"Column {index + 1}")
-        self._row_values = row_converter(Candidate, _PERSON_COLUMNS)
         self._row_defaults = {
             f.attname: f.get_default() for f in Candidate._meta.concrete_fields if f.attname in _PERSON_COLUMNS
         }
+        self._row_values = row_converter(Candidate, _PERSON_COLUMNS, self._row_defaults)
         self.vectors = connection.vendor == "postgresql"
 
     def person_row(self, person: "_Person") -> tuple:
         """The candidate row's values for `person` (`_PERSON_COLUMNS`), ready for the database."""
-        values = {**self._row_defaults, **person.fields}
-        return self._row_values(tuple(values[column] for column in _PERSON_COLUMNS))
+        return self._row_values(person.fields)
 
     def column_for(self, field: str) -> tuple[str, str]:
         """The target field and the column header an error on `field` (as validation names it) belongs to."""

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from rapport.candidates.importing import _finish_on_server_while
 from rapport.candidates.models import Candidate, CandidateEmail, RelationshipStatus
-from rapport.common.fast_insert import copy_text, prepared_insert, reserve_ids
+from rapport.common.fast_insert import copy_text, db_value, insert_rows, prepared_insert, reserve_ids, row_converter
 from rapport.search.backends import index_new_texts, remove_documents
 from rapport.timeline.models import Activity
 from tests.factories import make_candidate
@@ -150,15 +150,23 @@ def test_copy_text_escapes_each_column_whatever_its_types():
     assert copy_text([]) == ""
 
 
-@pytest.mark.parametrize(
-    "row",
-    [
-        ("Ada", "Lovelace", None, 0, 0.5, "[]"),
-        ("tab\there", "back\\slash", None, 3),
-        ("plain", "new\nline", True, date(2026, 12, 5)),
-    ],
-)
-def test_a_row_prepared_ahead_is_written_as_a_batch_would_write_it(row):
-    from rapport.common.fast_insert import _copy_line
+def test_a_row_prepared_ahead_is_written_with_its_values_and_the_defaults_it_leaves_out():
+    from rapport.candidates.importing import _CANDIDATE_COLUMNS, _PERSON_COLUMNS
 
-    assert _copy_line(row) + "\n" == copy_text([row])
+    defaults = {f.attname: f.get_default() for f in Candidate._meta.concrete_fields if f.attname in _PERSON_COLUMNS}
+    convert = row_converter(Candidate, _PERSON_COLUMNS, defaults)
+    stamp = db_value(Candidate, "created_at", timezone.now())
+    given = [
+        {"first_name": "tab\there", "last_name": "back\\slash", "skills": ["new\nline", "C#"], "unknown": 1},
+        {"first_name": "Plain", "headline": "Héloïse", "birthday": date(1990, 4, 23), "custom_fields": {"a": 1}},
+    ]
+    rows = [(*convert(fields), None, stamp, stamp) for fields in given]
+
+    ids = insert_rows(Candidate, _CANDIDATE_COLUMNS, rows, returning_ids=True, converted=True)
+
+    first, second = (Candidate.objects.get(pk=pk) for pk in ids)
+    assert (first.first_name, first.last_name, first.skills) == ("tab\there", "back\\slash", ["new\nline", "C#"])
+    assert (first.headline, first.birthday, first.custom_fields) == ("", None, {})
+    assert first.relationship_status == defaults["relationship_status"] == RelationshipStatus.LEAD
+    assert (second.first_name, second.headline, second.birthday) == ("Plain", "Héloïse", date(1990, 4, 23))
+    assert (second.skills, second.custom_fields) == ([], {"a": 1})
