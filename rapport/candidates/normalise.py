@@ -42,26 +42,32 @@ def normalise_phone(raw: str, *, region: str | None = None, field: str = "phones
     quick = _international_digits(text)
     if quick is not None:
         country_code, nsn = quick
-        parsed = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(nsn))
-    else:
-        try:
-            parsed = phonenumbers.parse(text, (region or settings.RAPPORT_DEFAULT_PHONE_REGION or "US").upper())
-        except phonenumbers.NumberParseException:
-            raise ValidationFailed.single(
-                field, f"{raw!r} is not a phone number. Use the international form, e.g. +44 20 7946 0958."
-            )
-        nsn = ""
+        if not _possible_length(country_code, len(nsn)):
+            raise ValidationFailed.single(field, f"{raw!r} has the wrong number of digits for a phone number.")
+        e164 = f"+{country_code}{nsn}"
+        _remember_tokens(e164, _tokens_of(e164, country_code, nsn))
+        return e164
+    try:
+        parsed = phonenumbers.parse(text, (region or settings.RAPPORT_DEFAULT_PHONE_REGION or "US").upper())
+    except phonenumbers.NumberParseException:
+        raise ValidationFailed.single(
+            field, f"{raw!r} is not a phone number. Use the international form, e.g. +44 20 7946 0958."
+        )
     if not phonenumbers.is_possible_number(parsed):
         raise ValidationFailed.single(field, f"{raw!r} has the wrong number of digits for a phone number.")
-    if quick is not None:
-        e164 = f"+{parsed.country_code}{nsn}"
-        tokens = _tokens_of(e164, parsed.country_code, nsn)
-    else:
-        e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-        tokens = _tokens(e164, parsed)
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     # The number is parsed now; indexing it next (an import indexes every row it validates) need not parse it again.
-    _remember_tokens(e164, tokens)
+    _remember_tokens(e164, _tokens(e164, parsed))
     return e164
+
+
+@cache
+def _possible_length(country_code: int, length: int) -> bool:
+    """`phonenumbers.is_possible_number` for a number without leading zeros: it looks only at the calling code and
+    the length of the national significant number, so each pair is asked once."""
+    return phonenumbers.is_possible_number(
+        phonenumbers.PhoneNumber(country_code=country_code, national_number=int("9" * length))
+    )
 
 
 # "+44 7946 095812": a plus, then digits in groups split by single spaces, dots or hyphens. Most stored and imported
