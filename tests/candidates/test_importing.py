@@ -838,6 +838,15 @@ def test_postgres_row_checks_are_skipped_only_by_a_role_that_may_and_with_no_oth
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_postgres_the_people_table_keeps_room_on_its_pages(db):
+    """Fillfactor 90 (migration 0008): updates stay on their page, and an import after a vacuum fills new pages
+    rather than the last few hundred bytes of thousands of old ones."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'candidates_candidate'")
+        assert cursor.fetchone()[0] == ["fillfactor=90"]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
 def test_postgres_a_role_that_may_not_skip_row_checks_imports_the_same(recruiter):
     with connection.cursor() as cursor:
         cursor.execute("CREATE ROLE rapport_test_importer NOLOGIN")
