@@ -273,6 +273,22 @@ def test_progress_is_saved_after_every_batch(recruiter):
     assert job.created_count == 7
 
 
+def test_the_garbage_collector_passes_over_older_objects_only_while_an_import_runs(recruiter):
+    import gc
+
+    rows = [[f"P{i}", "", f"p{i}@example.org", "", "", "", "", "", "", ""] for i in range(4)]
+    frozen_during: list[int] = []
+    frozen_before = gc.get_freeze_count()
+
+    job = run_import(
+        recruiter, csv_bytes(rows), progress_every=2, on_progress=lambda j: frozen_during.append(gc.get_freeze_count())
+    )
+
+    assert job.created_count == 4
+    assert frozen_during[0] > frozen_before  # what existed when it started is left out of collections
+    assert gc.get_freeze_count() == frozen_before  # and is collected as usual again afterwards
+
+
 def test_a_large_file_is_validated_in_a_second_process_with_the_same_outcome(recruiter):
     from multiprocessing import active_children
 
